@@ -1,0 +1,35 @@
+from django.conf import settings
+from django.db import models
+
+
+class Broadcast(models.Model):
+    """One frame for every connection of a channel, and what became of its delivery.
+
+    The row is the durable queue entry: the web process that wrote it delivers it after
+    commit; ``manage.py deliver_broadcasts`` delivers any that a dead process left behind.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENDING = "sending"
+        DONE = "done"
+
+    channel_name = models.CharField(max_length=128)
+    payload = models.JSONField()
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    sent = models.PositiveIntegerField(default=0)
+    gone = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        permissions = [("send_broadcast", "Can broadcast to a WebSocket channel")]
+        indexes = [models.Index(fields=["status", "created_at"], name="broadcast_status_created")]
+
+    def __str__(self) -> str:
+        return f"Broadcast {self.pk} to {self.channel_name} ({self.status})"

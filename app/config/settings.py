@@ -1,0 +1,216 @@
+"""Every setting of the project, read from the environment in this one place.
+
+docs/configuration.md documents each variable. ``DJANGO_ENV=production`` selects the
+production profile: DEBUG off, secure cookies, HSTS, and the variables marked "required in
+production" must be set, else start-up stops with ImproperlyConfigured naming the variable.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from observability.logging_config import configure_logging
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+DJANGO_ENV = env.str("DJANGO_ENV", default="development")
+if DJANGO_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured(
+        f"DJANGO_ENV must be 'development' or 'production', not {DJANGO_ENV!r}"
+    )
+PRODUCTION = DJANGO_ENV == "production"
+
+
+def required_in_production(name: str, development_default: str) -> str:
+    """Read ``name``; in production it must be set and non-empty."""
+    value = env.str(name, default="")
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(f"{name} must be set when DJANGO_ENV=production")
+    return development_default
+
+
+# --- Core -------------------------------------------------------------------------------
+SECRET_KEY = required_in_production(
+    "SECRET_KEY", "development-only-insecure-key-do-not-use-in-production-0123456789"
+)
+# Old keys, newest first, still accepted for signatures while sessions roll over.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+DEBUG = False if PRODUCTION else env.bool("DEBUG", default=True)
+
+# API Gateway calls the integration with the Host of the integration URL, and the package
+# compares it with ALLOWED_HOSTS exactly (no wildcard, port included when not default).
+WS_INTEGRATION_HOST = required_in_production("WS_INTEGRATION_HOST", "localhost:8000")
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"]
+)
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DJANGO_ENV=production")
+if WS_INTEGRATION_HOST not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append(WS_INTEGRATION_HOST)
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_aws_api_gateway_websockets",
+    "observability",
+    "health",
+    "realtime",
+    "broadcasts",
+    "cleanup",
+    "demo",
+]
+
+MIDDLEWARE = [
+    "observability.middleware.RequestContextMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "observability.middleware.UserContextMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "demo:index"
+LOGOUT_REDIRECT_URL = "login"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------------
+# psycopg 3 with its connection pool: each process keeps up to DB_POOL_MAX_SIZE
+# connections, so the budget is replicas x gunicorn workers x DB_POOL_MAX_SIZE
+# (docs/configuration.md). Django's pool requires CONN_MAX_AGE = 0.
+DATABASES = {
+    "default": env.db_url(
+        "DATABASE_URL",
+        default=required_in_production(
+            "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/wsgateway"
+        ),
+    )
+}
+DATABASES["default"].update(
+    {
+        "CONN_MAX_AGE": 0,
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {
+            **DATABASES["default"].get("OPTIONS", {}),
+            "pool": {
+                "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
+                "max_size": env.int("DB_POOL_MAX_SIZE", default=5),
+                "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+            },
+        },
+    }
+)
+if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://...)")
+
+# --- Static files (collected at build time, served by whitenoise) -----------------------
+STATIC_URL = "static/"
+STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# --- Security ---------------------------------------------------------------------------
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=PRODUCTION)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=PRODUCTION)
+# The browser must send the session cookie to the WebSocket host too, so in production it
+# is usually set for the parent domain (".example.com").
+SESSION_COOKIE_DOMAIN = env.str("SESSION_COOKIE_DOMAIN", default=None)
+CSRF_COOKIE_DOMAIN = env.str("CSRF_COOKIE_DOMAIN", default=None)
+SESSION_COOKIE_SAMESITE = env.str("SESSION_COOKIE_SAMESITE", default="Lax")
+CSRF_COOKIE_SAMESITE = env.str("CSRF_COOKIE_SAMESITE", default="Lax")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+# Kubelet probes reach the pod over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=PRODUCTION)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# --- AWS API Gateway WebSockets ---------------------------------------------------------
+# No AWS keys here: boto3's default credential chain serves IRSA and EKS Pod Identity.
+AWS_GATEWAY_REGION_NAME = required_in_production("AWS_GATEWAY_REGION_NAME", "us-east-1")
+# API Gateway sends the first secret in a header on every call; Django accepts any listed one,
+# so a secret can be rotated without downtime.
+GATEWAY_SECRETS = env.list("WS_GATEWAY_SECRET", default=[])
+if PRODUCTION and not GATEWAY_SECRETS:
+    raise ImproperlyConfigured("WS_GATEWAY_SECRET must be set when DJANGO_ENV=production")
+WEBSOCKETS = {
+    "gateway_secret": GATEWAY_SECRETS,
+    "token_expiry_seconds": env.int("WS_TOKEN_EXPIRY_SECONDS", default=60),
+    "token_rate_limit_per_minute": env.int("WS_TOKEN_RATE_LIMIT_PER_MINUTE", default=20),
+    "rate_limit_max_attempts": env.int("WS_RATE_LIMIT_MAX_ATTEMPTS", default=20),
+    "rate_limit_window_minutes": env.int("WS_RATE_LIMIT_WINDOW_MINUTES", default=1),
+    "push_changes_to_aws": env.bool("WS_PUSH_CHANGES_TO_AWS", default=True),
+    "allowed_integration_hosts": env.list("WS_ALLOWED_INTEGRATION_HOSTS", default=[]),
+}
+# How many proxies append to X-Forwarded-For between the client and Django: 1 when API
+# Gateway calls Django directly, 2 with a load balancer in between.
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=1)
+if TRUSTED_PROXY_HOPS < 1:
+    raise ImproperlyConfigured("TRUSTED_PROXY_HOPS must be 1 or more")
+# The WebSocket URL browsers connect to (the API Gateway stage, or the local emulator).
+WS_PUBLIC_URL = required_in_production("WS_PUBLIC_URL", "ws://localhost:8001/local")
+# Local emulator only: send Management API calls here instead of AWS. Unset in production.
+WS_MANAGEMENT_ENDPOINT_URL = env.str("WS_MANAGEMENT_ENDPOINT_URL", default="")
+if PRODUCTION and WS_MANAGEMENT_ENDPOINT_URL:
+    raise ImproperlyConfigured("WS_MANAGEMENT_ENDPOINT_URL must not be set in production")
+
+# --- Broadcast fan-out and cleanup ------------------------------------------------------
+BROADCAST_CONCURRENCY = env.int("BROADCAST_CONCURRENCY", default=32)
+BROADCAST_BATCH_SIZE = env.int("BROADCAST_BATCH_SIZE", default=1000)
+# API Gateway closes every connection after 2 hours, with or without a $disconnect call.
+STALE_SESSION_MAX_AGE_SECONDS = env.int("STALE_SESSION_MAX_AGE_SECONDS", default=2 * 3600 + 300)
+DISCONNECTED_SESSION_RETENTION_SECONDS = env.int(
+    "DISCONNECTED_SESSION_RETENTION_SECONDS", default=24 * 3600
+)
+CLEANUP_BATCH_SIZE = env.int("CLEANUP_BATCH_SIZE", default=1000)
+
+# --- Logging ----------------------------------------------------------------------------
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "console")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = configure_logging(LOG_FORMAT, LOG_LEVEL)
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True

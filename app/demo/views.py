@@ -1,0 +1,27 @@
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+from realtime.channels import CHANNELS
+from realtime.views import BROADCAST_PERMISSION
+
+
+@login_required
+@ensure_csrf_cookie
+def index(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "demo/index.html",
+        {
+            "demo_config": {
+                "wsUrl": settings.WS_PUBLIC_URL,
+                "tokenUrl": reverse("ws-token"),
+                "autoConnect": True,
+            },
+            "channels": list(CHANNELS),
+            "can_broadcast": request.user.has_perm(BROADCAST_PERMISSION),
+        },
+    )

@@ -1,0 +1,32 @@
+"""gunicorn settings for containers, from the environment (docs/configuration.md).
+
+Kubernetes sends SIGTERM after the preStop sleep and kills the pod after
+terminationGracePeriodSeconds; graceful_timeout must stay below that so in-flight
+API Gateway callbacks finish.
+"""
+
+import os
+from pathlib import Path
+
+from observability.logging_config import configure_logging
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+worker_class = "gthread"
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# API Gateway gives an integration 29 s; a request still running after that is lost anyway.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "35"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
+# Longer than a load balancer's idle timeout (ALB: 60 s), so it never reuses a closed socket.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
+# The worker heartbeat file must live on a writable tmpfs under a read-only root filesystem.
+worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+accesslog = "-"
+errorlog = "-"
+logger_class = "observability.gunicorn_logger.StructuredAccessLogger"
+logconfig_dict = configure_logging(
+    os.environ.get("LOG_FORMAT", "json"), os.environ.get("LOG_LEVEL", "INFO")
+)

@@ -1,0 +1,23 @@
+"""The client's IP address, from X-Forwarded-For, trusting only our own proxies.
+
+Every proxy appends the address it received the request from, so the client's address is
+the entry that the first trusted proxy appended: the ``hops``-th from the right. Entries
+further left were written by the client and prove nothing.
+"""
+
+import ipaddress
+
+UNKNOWN_IP = "0.0.0.0"  # noqa: S104 - a placeholder address, not a bind
+
+
+def client_ip(forwarded_for: str, remote_addr: str, hops: int) -> str:
+    entries = [entry.strip() for entry in forwarded_for.split(",") if entry.strip()]
+    if entries:
+        # A chain shorter than expected holds no client-written entries: take its first.
+        candidate = entries[-hops] if len(entries) >= hops else entries[0]
+    else:
+        candidate = remote_addr
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return UNKNOWN_IP

@@ -1,0 +1,10 @@
+"""The package's conventions: API Gateway calls ws/<route>; browsers POST for a token."""
+
+from django.urls import path
+
+from realtime.views import RealtimeWebSocketView, TokenView
+
+urlpatterns = [
+    path("ws/<slug:route>", RealtimeWebSocketView.as_view(), name="websocket"),
+    path("api/ws-token/", TokenView.as_view(), name="ws-token"),
+]

@@ -1,0 +1,203 @@
+"""The example real-time feature: API Gateway's callbacks, and the handlers clients call.
+
+A team copies this view for its own feature. It configures the package's ``WebSocketView``
+and closes the package's known gaps (docs/security.md lists them) in overrides, without
+forking the package.
+"""
+
+import re
+
+import structlog
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django_aws_api_gateway_websockets.models import WebSocketSession
+from django_aws_api_gateway_websockets.views import WebSocketTokenView, WebSocketView
+
+from broadcasts.queue import enqueue_broadcast
+from realtime import admission
+from realtime.client_ip import client_ip
+from realtime.protocol import MAX_TEXT_LENGTH, frame, reference
+from realtime.rejections import classify
+from realtime.sending import send_to_session
+
+log = structlog.get_logger(__name__)
+
+BROADCAST_PERMISSION = "broadcasts.send_broadcast"
+
+
+class RealtimeWebSocketView(WebSocketView):
+    USE_WS_TOKEN = True
+    ALLOW_UNLISTED_CHANNELS = False
+    ALLOWED_HANDLERS = {"ping", "join", "leave", "broadcast", "default"}
+    # The package's count-then-insert limit over-admits under concurrency; ``connect``
+    # applies ``realtime.admission`` instead, with the same settings.
+    RATE_LIMIT_ENABLED = False
+    # Errors are logged as JSON; containers do not send mail.
+    SEND_EXCEPTION_MAIL = False
+    # ``re.match`` with ``$`` accepts a trailing newline; names are checked with fullmatch.
+    CHANNEL_NAME_PATTERN = re.compile(r"[a-zA-Z0-9_-]+")
+
+    # --- Closing the package's gaps ---------------------------------------------------
+
+    def _get_client_ip(self, request) -> str:
+        """Gap 1: count proxy hops from the right, not the client-written first entry."""
+        return client_ip(
+            request.headers.get("X-Forwarded-For", ""),
+            request.META.get("REMOTE_ADDR", ""),
+            settings.TRUSTED_PROXY_HOPS,
+        )
+
+    def _is_valid_channel_name(self, channel_name) -> bool:
+        """Gap 3: the whole name must match, so ``room1\\n`` is refused."""
+        return (
+            isinstance(channel_name, str)
+            and len(channel_name) <= self.MAX_CHANNEL_NAME_LENGTH
+            and self.CHANNEL_NAME_PATTERN.fullmatch(channel_name) is not None
+        )
+
+    def _return_bad_request(self, msg: str) -> HttpResponseBadRequest:
+        """Gap 7: log the refusal as a named event; answer without configuration details."""
+        rejection = classify(msg)
+        log.warning(rejection.event, reason=rejection.reason)
+        return HttpResponseBadRequest(rejection.public_message)
+
+    def connect(self, request, *args, **kwargs) -> HttpResponse:
+        connection_id = request.headers.get("Connectionid", "")
+        channel = request.GET.get("channel", "")[:128]
+        structlog.contextvars.bind_contextvars(channel=channel)
+        if WebSocketSession.objects.filter(connection_id=connection_id).exists():
+            return self._duplicate_connect(connection_id)
+
+        # Gap 2: admission under an advisory lock, committed before the checks below.
+        attempt = admission.admit(
+            self._get_client_ip(request),
+            getattr(request, "user", None),
+            self.RATE_LIMIT_MAX_ATTEMPTS,
+            self.RATE_LIMIT_WINDOW_MINUTES,
+        )
+        if attempt is None:
+            return self._return_bad_request("Too many connection attempts")
+
+        # Gap 5: the token is consumed in the same transaction as the session row, and
+        # the transaction is rolled back when the connect is refused for any reason.
+        # Gap 4: a concurrent duplicate $connect loses on the unique connection id.
+        try:
+            with transaction.atomic():
+                response = super().connect(request, *args, **kwargs)
+                if response.status_code >= 300:
+                    transaction.set_rollback(True)
+        except IntegrityError:
+            return self._duplicate_connect(connection_id)
+
+        if response.status_code < 300:
+            admission.mark_successful(attempt)
+            log.info("ws.connect.accepted", user_id=getattr(request.user, "pk", None))
+        return response
+
+    @staticmethod
+    def _duplicate_connect(connection_id: str) -> HttpResponse:
+        """Gap 4: a repeated $connect changes nothing. It succeeds while the first one's
+        session is open (API Gateway retried it), and is refused once that has closed."""
+        if WebSocketSession.objects.filter(connection_id=connection_id, connected=True).exists():
+            log.info("ws.connect.duplicate")
+            return JsonResponse({})
+        log.warning("ws.connect.rejected", reason="connection_id_reused")
+        return HttpResponse("Connection ID already used", status=409)
+
+    def permission_denied(self, request, *args, **kwargs) -> HttpResponse:
+        log.warning("ws.permission.denied", user_id=getattr(request.user, "pk", None))
+        return super().permission_denied(request, *args, **kwargs)
+
+    def invalid_gateway_secret(self, request, *args, **kwargs) -> HttpResponse:
+        log.warning("ws.gateway_secret.invalid")
+        return super().invalid_gateway_secret(request, *args, **kwargs)
+
+    def _load_session(self, request) -> bool:
+        found = super()._load_session(request)
+        if found:
+            structlog.contextvars.bind_contextvars(
+                channel=self.websocket_session.channel_name,
+                user_id=self.websocket_session.user_id,
+            )
+        return found
+
+    def disconnect(self, request, *args, **kwargs):
+        response = super().disconnect(request, *args, **kwargs)
+        if response is None:
+            log.info("ws.disconnected")
+        return response
+
+    # --- Handlers clients call with {"action": "<name>", ...} -----------------------
+
+    def ping(self, request, *args, **kwargs) -> JsonResponse:
+        """Answer with the caller's connection id, through the Management API."""
+        self._reply(
+            frame(
+                "pong", connection_id=self.websocket_session.connection_id, ref=reference(self.body)
+            )
+        )
+        return JsonResponse({})
+
+    def join(self, request, *args, **kwargs) -> HttpResponse:
+        """Move this connection to ``channel``, if its ChannelPermission row allows."""
+        refused = self.change_channel(request, *args, **kwargs)
+        if refused is not None:
+            return refused
+        channel = self.websocket_session.channel_name
+        structlog.contextvars.bind_contextvars(channel=channel)
+        log.info("ws.channel.joined")
+        self._reply(frame("joined", channel=channel, ref=reference(self.body)))
+        return JsonResponse({})
+
+    def leave(self, request, *args, **kwargs) -> JsonResponse:
+        """Leave the current channel; the connection stays open, in no channel."""
+        session = self.websocket_session
+        session.channel_name = ""
+        session.save(update_fields=["channel_name", "updated_on"])
+        log.info("ws.channel.left")
+        self._reply(frame("left", ref=reference(self.body)))
+        return JsonResponse({})
+
+    def broadcast(self, request, *args, **kwargs) -> HttpResponse:
+        """Queue ``text`` for every connection in ``channel``; needs a Django permission."""
+        if not request.user.has_perm(BROADCAST_PERMISSION):
+            return self.permission_denied(request, *args, **kwargs)
+        channel = self.body.get("channel", self.websocket_session.channel_name)
+        text = self.body.get("text")
+        if not self._is_valid_channel_name(channel):
+            return self._return_bad_request("Invalid channel")
+        if not isinstance(text, str) or not text or len(text) > MAX_TEXT_LENGTH:
+            return self._return_bad_request("Invalid request format (text)")
+        broadcast = enqueue_broadcast(
+            channel,
+            frame("broadcast", channel=channel, text=text, sender=request.user.get_username()),
+            sender=request.user,
+        )
+        self._reply(
+            frame("broadcast_queued", id=broadcast.pk, channel=channel, ref=reference(self.body))
+        )
+        return JsonResponse({})
+
+    def default(self, request, *args, **kwargs) -> JsonResponse:
+        """A frame naming no handler we offer: tell the client, change nothing."""
+        log.info("ws.message.unknown_handler")
+        self._reply(frame("error", error="unknown action", ref=reference(self.body)))
+        return JsonResponse({})
+
+    def _reply(self, data: dict) -> None:
+        send_to_session(
+            self.websocket_session, self.api_gateway.api_id, self.api_gateway.stage_name, data
+        )
+
+
+class TokenView(WebSocketTokenView):
+    """The package's token endpoint (CSRF-protected, signed-in users), with its outcome logged."""
+
+    def post(self, request, *args, **kwargs) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == 200:
+            log.info("ws.token.issued")
+        else:
+            log.warning("ws.token.refused", status=response.status_code)
+        return response

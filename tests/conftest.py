@@ -1,0 +1,124 @@
+import os
+
+import psycopg
+import pytest
+from django.contrib.auth.models import Permission
+from django_aws_api_gateway_websockets.models import (
+    ApiGateway,
+    WebSocketToken,
+    clear_boto3_client_cache,
+)
+
+from realtime.channels import sync_channel_permissions
+from realtime.management_endpoint import install_management_endpoint_redirect
+from tests.support import gateway as gw
+from tests.support.fake_management_api import FakeManagementApi
+
+
+# boto3 signs every request; the fake Management API and moto accept any credentials.
+for _name, _value in {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+
+def pytest_configure(config) -> None:
+    """Stop at once, with instructions, when PostgreSQL is not there: never skip its tests."""
+    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+    try:
+        psycopg.connect(url, connect_timeout=3).close()
+    except psycopg.OperationalError as error:
+        pytest.exit(
+            f"PostgreSQL is not reachable at DATABASE_URL={url}: {error}\n"
+            "Start it (on this project's machines: "
+            "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) "
+            "or point DATABASE_URL at a server you can create databases on.",
+            returncode=3,
+        )
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    settings.WEBSOCKETS = {**settings.WEBSOCKETS, "gateway_secret": [gw.GATEWAY_SECRET]}
+    settings.WS_MANAGEMENT_ENDPOINT_URL = ""
+
+
+@pytest.fixture
+def channels(db) -> None:
+    """The data migration's rows; transactional tests flush them, so write them again."""
+    sync_channel_permissions()
+
+
+@pytest.fixture
+def api_gateway(db) -> ApiGateway:
+    return ApiGateway.objects.create(
+        api_name="test-api",
+        api_id=gw.API_ID,
+        stage_name=gw.STAGE,
+        target_base_endpoint=f"https://{gw.INTEGRATION_HOST}/ws/",
+    )
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user("alice", password="alice-password-123")
+
+
+@pytest.fixture
+def broadcaster(django_user_model):
+    user = django_user_model.objects.create_user("bob", password="bob-password-123")
+    user.user_permissions.add(Permission.objects.get(codename="send_broadcast"))
+    return django_user_model.objects.get(pk=user.pk)
+
+
+class Browser:
+    """A signed-in browser: its session cookie, and fresh one-time tokens."""
+
+    def __init__(self, client, user) -> None:
+        client.force_login(user)
+        self.user = user
+        self.session_key = client.session.session_key
+        self.cookie = f"sessionid={self.session_key}; csrftoken=abc"
+
+    def token(self) -> str:
+        return WebSocketToken.generate_token(self.user, self.session_key).token
+
+
+@pytest.fixture
+def browser(client, user) -> Browser:
+    return Browser(client, user)
+
+
+@pytest.fixture
+def caller() -> gw.GatewayCaller:
+    return gw.GatewayCaller()
+
+
+@pytest.fixture
+def management_api(settings):
+    """The fake Management API, with Django's Management API calls redirected to it."""
+    fake = FakeManagementApi().start()
+    settings.WS_MANAGEMENT_ENDPOINT_URL = fake.url
+    install_management_endpoint_redirect()
+    clear_boto3_client_cache()
+    yield fake
+    fake.stop()
+    clear_boto3_client_cache()
+
+
+@pytest.fixture
+def connected(api_gateway, channels, browser, caller, management_api):
+    """Open a connection in a channel the way API Gateway does; returns its id."""
+
+    def open_connection(channel: str = "lobby", who: Browser = browser) -> str:
+        connection_id = gw.new_connection_id()
+        response = caller.connect(
+            connection_id, who.cookie, {"ws_token": who.token(), "channel": channel}
+        )
+        assert response.status_code == 200, response.content
+        management_api.open_connections.add(connection_id)
+        return connection_id
+
+    return open_connection

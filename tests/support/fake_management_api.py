@@ -1,0 +1,79 @@
+"""A local stand-in for the API Gateway Management API, for the paths moto does not cover.
+
+moto accepts any connection id and never answers Gone; AWS answers a post to a closed
+connection with HTTP 410 and ``x-amzn-ErrorType: GoneException``, which botocore turns
+into a ``GoneException``. This server answers like AWS and records what it received.
+"""
+
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
+
+_PATH = re.compile(r"^/(?P<stage>[^/]+)/@connections/(?P<connection_id>[^/?]+)$")
+
+
+class FakeManagementApi:
+    def __init__(self) -> None:
+        self.open_connections: set[str] = set()
+        self.frames: dict[str, list[dict]] = {}
+        self.fail_with_500: set[str] = set()
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> "FakeManagementApi":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def received(self, connection_id: str) -> list[dict]:
+        with self._lock:
+            return list(self.frames.get(connection_id, []))
+
+    def _record(self, connection_id: str, body: bytes) -> None:
+        with self._lock:
+            self.frames.setdefault(connection_id, []).append(json.loads(body))
+
+    def _handler_class(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *_args) -> None:
+                pass
+
+            def _answer(self, status: int, body: dict, error_type: str | None = None) -> None:
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                if error_type:
+                    self.send_header("x-amzn-ErrorType", error_type)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def do_POST(self) -> None:
+                match = _PATH.match(self.path)
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if not match:
+                    self._answer(404, {"message": "Not Found"}, "NotFoundException")
+                    return
+                connection_id = unquote(match["connection_id"])
+                if connection_id in fake.fail_with_500:
+                    self._answer(500, {"message": "Internal"}, "InternalServerErrorException")
+                elif connection_id not in fake.open_connections:
+                    self._answer(410, {"message": None}, "GoneException")
+                else:
+                    fake._record(connection_id, body)
+                    self._answer(200, {})
+
+        return Handler
