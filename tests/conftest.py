@@ -122,3 +122,42 @@ def connected(api_gateway, channels, browser, caller, management_api):
         return connection_id
 
     return open_connection
+
+
+def database_url_for_tests() -> str:
+    """The URL of the test database pytest-django created, for processes we start."""
+    from django.db import connection
+
+    params = connection.settings_dict
+    return (
+        f"postgres://{params['USER']}:{params['PASSWORD'] or ''}@{params['HOST'] or '127.0.0.1'}:"
+        f"{params['PORT'] or 5432}/{params['NAME']}"
+    )
+
+
+@pytest.fixture(scope="session")
+def session_management_api():
+    fake = FakeManagementApi().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def gunicorn_server(django_db_setup, django_db_blocker, session_management_api, tmp_path_factory):
+    """gunicorn with three workers on the test database; tests using it need transaction=True."""
+    from tests.support.live_server import GunicornServer
+
+    with django_db_blocker.unblock():
+        database_url = database_url_for_tests()
+    server = GunicornServer(
+        {
+            "DATABASE_URL": database_url,
+            "WS_GATEWAY_SECRET": gw.GATEWAY_SECRET,
+            "WS_RATE_LIMIT_MAX_ATTEMPTS": "10",
+            "WS_MANAGEMENT_ENDPOINT_URL": session_management_api.url,
+            "AWS_GATEWAY_REGION_NAME": "us-east-1",
+        },
+        tmp_path_factory.mktemp("gunicorn") / "gunicorn.log",
+    ).start()
+    yield server
+    server.stop()
