@@ -1,0 +1,57 @@
+# Everything a user or CI does. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+DEV_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/wsgateway
+DEMO_USERNAME ?= demo
+DEMO_PASSWORD ?= demo-password-change-me
+export DEMO_USERNAME DEMO_PASSWORD
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements/dev.lock
+	@echo "==> Creating $(VENV) and installing requirements/dev.lock"
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet --require-hashes -r requirements/dev.lock
+	@touch $@
+
+.PHONY: install
+install: $(VENV)/.installed ## Create the virtualenv from the lock file
+
+.PHONY: lock
+lock: ## Re-pin requirements/*.lock from pyproject.toml (needs uv)
+	uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -o requirements/runtime.lock
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements/dev.lock
+
+.PHONY: test
+test: $(VENV)/.installed ## Run the test suite against PostgreSQL (DATABASE_URL), with coverage
+	@echo "==> pytest against DATABASE_URL=$(DATABASE_URL)"
+	cd app && DATABASE_URL=$(DATABASE_URL) ../$(PY) -m pytest ../tests -p no:cacheprovider \
+		--cov --cov-config=../pyproject.toml --cov-report=term --cov-fail-under=90 $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: $(VENV)/.installed ## ruff check and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+.PHONY: format
+format: $(VENV)/.installed ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+.PHONY: dev
+dev: $(VENV)/.installed ## Migrate, create the demo user, serve the app on :8000
+	@echo "==> Database $(DEV_DATABASE_URL)"
+	@DATABASE_URL=$(DEV_DATABASE_URL) $(PY) scripts/ensure_database.py
+	cd app && DATABASE_URL=$(DEV_DATABASE_URL) ../$(PY) manage.py migrate --noinput
+	cd app && DATABASE_URL=$(DEV_DATABASE_URL) ../$(PY) manage.py seed_local_stack
+	@echo "==> Demo page: http://localhost:8000/  (sign in as $(DEMO_USERNAME) / $(DEMO_PASSWORD))"
+	cd app && DATABASE_URL=$(DEV_DATABASE_URL) ../$(PY) manage.py runserver 0.0.0.0:8000
+
+-include make/*.mk
