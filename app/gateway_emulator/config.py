@@ -1,0 +1,185 @@
+"""The emulator's settings, read from the environment once, with every mistake reported."""
+
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from yarl import URL
+
+# AWS stage names: letters, digits, hyphens and underscores.
+_STAGE = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_API_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+DEFAULT_TARGET_URL = URL("http://localhost:8000/ws/")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+class ConfigError(ValueError):
+    """One or more environment variables are invalid; the message names each of them."""
+
+
+@dataclass(frozen=True)
+class Upstream:
+    host: str
+    port: int
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    host: str = "0.0.0.0"  # noqa: S104 - it serves other containers in docker compose
+    port: int = 8001
+    target_url: URL = DEFAULT_TARGET_URL
+    upstream: Upstream | None = None
+    api_id: str = "local"
+    stage: str = "local"
+    gateway_secret: str | None = None
+    routes: Mapping[str, URL] = field(default_factory=dict)
+    idle_timeout: float = 600.0
+    max_duration: float = 7200.0
+    drop_disconnects: bool = False
+    log_format: str = "json"
+    log_level: str = "INFO"
+
+    @property
+    def target_host(self) -> str:
+        """The Host header of integration calls: host[:port] of the integration URL."""
+        return self.target_url.host_port_subcomponent or ""
+
+
+def _port(value: str) -> int:
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 65535:
+        raise ValueError("must be a port number between 1 and 65535")
+    return int(value)
+
+
+def _http_url(value: str) -> URL:
+    url = URL(value)
+    if url.scheme not in {"http", "https"} or not url.host:
+        raise ValueError("must be an http:// or https:// URL")
+    return url
+
+
+def _target_url(value: str) -> URL:
+    url = _http_url(value)
+    # The package's integrations are target_base_endpoint + "connect" | "default" | ...
+    if not url.path.endswith("/") or url.query_string:
+        raise ValueError("must end with '/' and have no query, e.g. http://localhost:8000/ws/")
+    return url
+
+
+def _upstream(value: str) -> Upstream | None:
+    if not value:
+        return None
+    url = URL(f"http://{value}")
+    if not url.host or url.explicit_port is None or url.raw_path not in {"", "/"}:
+        raise ValueError("must be host:port, e.g. web:8000")
+    return Upstream(url.host, url.explicit_port)
+
+
+def _matching(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(f"must be {what}")
+        return value
+
+    return parse
+
+
+def _stage(value: str) -> str:
+    _matching(_STAGE, "1-128 letters, digits, '-' or '_'")(value)
+    if value == "health":
+        raise ValueError("'health' is the emulator's health endpoint")
+    return value
+
+
+def _secret(value: str) -> str | None:
+    if not value:
+        return None
+    if not value.isprintable() or not value.isascii():
+        raise ValueError("must be printable ASCII (it is sent as an HTTP header)")
+    return value
+
+
+def _routes(value: str) -> Mapping[str, URL]:
+    try:
+        routes = json.loads(value)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"is not valid JSON ({error.msg})") from None
+    if not isinstance(routes, dict):
+        raise ValueError('must be a JSON object {"routeKey": "http://host/path"}')
+    parsed = {}
+    for key, url in routes.items():
+        if not key or key.startswith("$"):
+            raise ValueError(f"route key {key!r} must be non-empty and not start with '$'")
+        if not isinstance(url, str):
+            raise ValueError(f"the URL of route {key!r} must be a string")
+        parsed[key] = _http_url(url)
+    return parsed
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise ValueError("must be a number of seconds above 0")
+    return seconds
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered not in _TRUE | _FALSE:
+        raise ValueError("must be true or false")
+    return lowered in _TRUE
+
+
+def _log_format(value: str) -> str:
+    if value not in {"json", "console"}:
+        raise ValueError("must be 'json' or 'console'")
+    return value
+
+
+def _log_level(value: str) -> str:
+    level = value.upper()
+    if level not in logging.getLevelNamesMapping():
+        raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    return level
+
+
+# Environment variable -> (field, parser). Unset variables keep the field's default.
+_VARIABLES: dict[str, tuple[str, Callable[[str], object]]] = {
+    "EMULATOR_HOST": ("host", str),
+    "EMULATOR_PORT": ("port", _port),
+    "EMULATOR_TARGET_URL": ("target_url", _target_url),
+    "EMULATOR_UPSTREAM": ("upstream", _upstream),
+    "EMULATOR_API_ID": ("api_id", _matching(_API_ID, "1-64 letters, digits, '-' or '_'")),
+    "EMULATOR_STAGE": ("stage", _stage),
+    "EMULATOR_GATEWAY_SECRET": ("gateway_secret", _secret),
+    "EMULATOR_ROUTES": ("routes", _routes),
+    "EMULATOR_IDLE_TIMEOUT_SECONDS": ("idle_timeout", _seconds),
+    "EMULATOR_MAX_DURATION_SECONDS": ("max_duration", _seconds),
+    "EMULATOR_DROP_DISCONNECTS": ("drop_disconnects", _bool),
+    "LOG_FORMAT": ("log_format", _log_format),
+    "LOG_LEVEL": ("log_level", _log_level),
+}
+
+
+def load_config(environ: Mapping[str, str]) -> EmulatorConfig:
+    """Read every variable; raise ConfigError listing all invalid ones at once."""
+    values: dict[str, object] = {}
+    problems: list[str] = []
+    for name, (attribute, parse) in _VARIABLES.items():
+        if name not in environ:
+            continue
+        try:
+            values[attribute] = parse(environ[name])
+        except ValueError as error:
+            # Never echo the secret back, not even in an error message.
+            shown = "" if "SECRET" in name else f"={environ[name]!r}"
+            problems.append(f"{name}{shown}: {error}")
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+    return EmulatorConfig(**values)  # type: ignore[arg-type]

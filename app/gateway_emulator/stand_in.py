@@ -1,0 +1,53 @@
+"""A trivial local stand-in for Django's integration endpoint, for the capacity run and
+the emulator's tests: it answers every call with a set status and records what it got."""
+
+from collections import Counter
+from dataclasses import dataclass
+
+from aiohttp import web
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    route: str
+    query_string: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class StandIn:
+    """``POST /ws/{route}``: records the call and answers ``status_for[route]`` (200)."""
+
+    def __init__(self, status_for: dict[str, int] | None = None, answer: str = "") -> None:
+        self.status_for = status_for or {}
+        self.answer = answer
+        self.calls: list[RecordedCall] = []
+        self.counts: Counter[str] = Counter()
+        self._runner: web.AppRunner | None = None
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=1024**2)
+        app.router.add_post("/ws/{route}", self._record)
+        return app
+
+    async def start(self, host: str, port: int) -> None:
+        self._runner = web.AppRunner(self.app(), access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host, port).start()
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def calls_to(self, route: str) -> list[RecordedCall]:
+        return [call for call in self.calls if call.route == route]
+
+    async def _record(self, request: web.Request) -> web.Response:
+        route = request.match_info["route"]
+        self.calls.append(
+            RecordedCall(
+                route, request.rel_url.raw_query_string, dict(request.headers), await request.read()
+            )
+        )
+        self.counts[route] += 1
+        return web.Response(status=self.status_for.get(route, 200), text=self.answer)

@@ -1,0 +1,87 @@
+"""Fixtures for the emulator's tests: emulator processes, a recording stand-in for Django,
+and the real Django app under gunicorn wired to an emulator (both ways, as in docker compose:
+integration calls to gunicorn, Management API calls back to the emulator)."""
+
+import pytest
+
+from gateway_emulator.stand_in import StandIn
+from tests.conftest import database_url_for_tests
+from tests.emulator.harness import EmulatorProcess, ThreadedStandIn
+from tests.support import gateway as gw
+from tests.support.live_server import GunicornServer, free_port
+
+
+@pytest.fixture
+def start_emulator(tmp_path):
+    """Start emulators with the given environment; all are stopped after the test."""
+    started: list[EmulatorProcess] = []
+
+    def start(**env: str) -> EmulatorProcess:
+        emulator = EmulatorProcess(env, tmp_path / f"emulator-{len(started)}.log")
+        started.append(emulator)
+        return emulator.start()
+
+    yield start
+    for emulator in started:
+        emulator.stop()
+
+
+@pytest.fixture
+def stand_in():
+    """A stand-in for Django that records every integration call and answers 200."""
+    server = ThreadedStandIn(StandIn(answer="an answer the client must never see")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def emulator_port() -> int:
+    """Fixed for the session: Django's Management API calls are pointed at it."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def django_web(django_db_setup, django_db_blocker, emulator_port, tmp_path_factory):
+    """The real Django app under gunicorn, sending Management API calls to the emulator."""
+    with django_db_blocker.unblock():
+        database_url = database_url_for_tests()
+    server = GunicornServer(
+        {
+            "DATABASE_URL": database_url,
+            "WS_GATEWAY_SECRET": gw.GATEWAY_SECRET,
+            "WS_MANAGEMENT_ENDPOINT_URL": f"http://127.0.0.1:{emulator_port}",
+            # The Host the emulator sends: its target's host:port, whatever address it calls.
+            "WS_INTEGRATION_HOST": gw.INTEGRATION_HOST,
+            # Django's host check wants the bare name; settings add WS_INTEGRATION_HOST for
+            # the package's exact host:port check.
+            "ALLOWED_HOSTS": "localhost,127.0.0.1",
+            "WS_RATE_LIMIT_MAX_ATTEMPTS": "1000",
+            "AWS_GATEWAY_REGION_NAME": "us-east-1",
+        },
+        tmp_path_factory.mktemp("gunicorn") / "gunicorn.log",
+        workers=2,
+    ).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def django_emulator(start_emulator, django_web, emulator_port, api_gateway, channels):
+    """Start the emulator in front of Django (extra environment as keyword arguments).
+
+    The target URL names the integration host Django expects; EMULATOR_UPSTREAM sends the
+    calls to gunicorn's real address, as docker compose does with the "web" service.
+    """
+
+    def start(**env: str) -> EmulatorProcess:
+        return start_emulator(
+            EMULATOR_PORT=str(emulator_port),
+            EMULATOR_TARGET_URL=f"http://{gw.INTEGRATION_HOST}/ws/",
+            EMULATOR_UPSTREAM=f"127.0.0.1:{django_web.port}",
+            EMULATOR_API_ID=gw.API_ID,
+            EMULATOR_STAGE=gw.STAGE,
+            EMULATOR_GATEWAY_SECRET=gw.GATEWAY_SECRET,
+            **env,
+        )
+
+    return start
