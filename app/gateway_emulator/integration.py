@@ -102,7 +102,7 @@ class Integration:
                 route=route,
                 connection_id=connection.connection_id,
                 path=url.path,
-                error=repr(error) if not timed_out else "timeout",
+                error="timeout" if timed_out else f"{type(error).__name__}: {error}",
             )
             return GATEWAY_TIMEOUT if timed_out else BAD_GATEWAY
         log.debug(

@@ -1,0 +1,94 @@
+"""Configuration from the environment: defaults, parsing, and a clear exit on mistakes."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from yarl import URL
+
+from gateway_emulator.config import ConfigError, EmulatorConfig, Upstream, load_config
+from tests.support.live_server import APP_DIR
+
+
+def test_defaults_match_the_local_stack():
+    config = load_config({})
+    assert config == EmulatorConfig()
+    assert (config.port, config.stage, config.api_id) == (8001, "local", "local")
+    assert config.target_host == "localhost:8000"
+    assert (config.idle_timeout, config.max_duration) == (600.0, 7200.0)
+    assert config.gateway_secret is None and not config.drop_disconnects and not config.routes
+
+
+def test_every_variable_is_read():
+    config = load_config(
+        {
+            "EMULATOR_HOST": "127.0.0.1",
+            "EMULATOR_PORT": "9001",
+            "EMULATOR_TARGET_URL": "https://app.example.com/ws/",
+            "EMULATOR_UPSTREAM": "web:8000",
+            "EMULATOR_API_ID": "a1b2c3d4e5",
+            "EMULATOR_STAGE": "prod",
+            "EMULATOR_GATEWAY_SECRET": "s3cret",
+            "EMULATOR_ROUTES": '{"chat": "http://chat:9000/ws/chat"}',
+            "EMULATOR_IDLE_TIMEOUT_SECONDS": "2.5",
+            "EMULATOR_MAX_DURATION_SECONDS": "60",
+            "EMULATOR_DROP_DISCONNECTS": "yes",
+            "LOG_FORMAT": "console",
+            "LOG_LEVEL": "debug",
+        }
+    )
+    assert config.target_host == "app.example.com"
+    assert config.upstream == Upstream("web", 8000)
+    assert config.routes == {"chat": URL("http://chat:9000/ws/chat")}
+    assert (config.idle_timeout, config.max_duration, config.drop_disconnects) == (2.5, 60.0, True)
+    assert (config.log_format, config.log_level, config.gateway_secret) == (
+        "console",
+        "DEBUG",
+        "s3cret",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("EMULATOR_PORT", "eighty"),
+        ("EMULATOR_PORT", "70000"),
+        ("EMULATOR_TARGET_URL", "ftp://example.com/ws/"),
+        ("EMULATOR_TARGET_URL", "http://localhost:8000/ws"),
+        ("EMULATOR_UPSTREAM", "web"),
+        ("EMULATOR_STAGE", "has space"),
+        ("EMULATOR_ROUTES", "{not json"),
+        ("EMULATOR_ROUTES", '{"$default": "http://x/ws/default"}'),
+        ("EMULATOR_ROUTES", '["http://x/ws/chat"]'),
+        ("EMULATOR_IDLE_TIMEOUT_SECONDS", "-1"),
+        ("EMULATOR_MAX_DURATION_SECONDS", "forever"),
+        ("EMULATOR_DROP_DISCONNECTS", "maybe"),
+        ("LOG_FORMAT", "xml"),
+        ("LOG_LEVEL", "LOUD"),
+    ],
+)
+def test_invalid_values_are_named(name, value):
+    with pytest.raises(ConfigError, match=name):
+        load_config({name: value})
+
+
+def test_all_mistakes_are_reported_at_once_without_echoing_the_secret():
+    with pytest.raises(ConfigError) as error:
+        load_config({"EMULATOR_PORT": "x", "EMULATOR_GATEWAY_SECRET": "bad\nsecret-value"})
+    assert "EMULATOR_PORT" in str(error.value) and "EMULATOR_GATEWAY_SECRET" in str(error.value)
+    assert "secret-value" not in str(error.value)
+
+
+def test_bad_configuration_exits_2_with_a_message_not_a_traceback():
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway_emulator"],
+        cwd=APP_DIR,
+        env={**os.environ, "EMULATOR_ROUTES": "{oops", "EMULATOR_PORT": "0"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "EMULATOR_ROUTES" in result.stderr and "EMULATOR_PORT" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout

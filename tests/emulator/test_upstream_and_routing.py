@@ -1,0 +1,67 @@
+"""Round-robin over the upstream's addresses, and route selection on the frame's action."""
+
+import asyncio
+
+import pytest
+from yarl import URL
+
+from gateway_emulator.config import Upstream
+from gateway_emulator.routing import DEFAULT_ROUTE, select_route
+from gateway_emulator.upstream import UpstreamPool
+
+
+def addresses_in_turn(answers: list[list[str] | OSError], calls: int, refresh: float) -> list[str]:
+    """The hosts of ``calls`` integration URLs, with the name resolving to ``answers``."""
+    remaining = list(answers)
+
+    async def resolve(host: str, port: int) -> list[str]:
+        answer = remaining.pop(0) if len(remaining) > 1 else remaining[0]
+        if isinstance(answer, OSError):
+            raise answer
+        return answer
+
+    async def run() -> list[str]:
+        pool = UpstreamPool(Upstream("web", 8000), refresh_seconds=refresh, resolve=resolve)
+        url = URL("http://localhost:8000/ws/default")
+        rewritten = [await pool.url_for(url) for _ in range(calls)]
+        assert {(u.scheme, u.port, u.path) for u in rewritten} == {("http", 8000, "/ws/default")}
+        return [str(u.host) for u in rewritten]
+
+    return asyncio.run(run())
+
+
+def test_calls_rotate_over_every_replica():
+    hosts = addresses_in_turn([["10.0.0.2", "10.0.0.3", "10.0.0.4"]], calls=6, refresh=60)
+    assert sorted(hosts) == sorted(["10.0.0.2", "10.0.0.3", "10.0.0.4"] * 2)
+    assert hosts[:3] == hosts[3:]
+
+
+def test_the_name_is_resolved_again_so_new_replicas_get_calls():
+    hosts = addresses_in_turn([["10.0.0.2"], ["10.0.0.2", "10.0.0.3"]], calls=4, refresh=0)
+    assert hosts[0] == "10.0.0.2" and "10.0.0.3" in hosts[1:]
+
+
+def test_a_failed_lookup_keeps_the_known_replicas():
+    hosts = addresses_in_turn([["10.0.0.2"], OSError("no DNS")], calls=3, refresh=0)
+    assert hosts == ["10.0.0.2"] * 3
+
+
+def test_a_name_that_never_resolves_fails_the_call():
+    with pytest.raises(OSError, match="resolves to no address"):
+        addresses_in_turn([OSError("no DNS")], calls=1, refresh=60)
+
+
+@pytest.mark.parametrize(
+    ("frame", "route"),
+    [
+        (b'{"action": "chat", "text": "hi"}', "chat"),
+        (b'{"action": "ping"}', DEFAULT_ROUTE),
+        (b'{"action": ["chat"]}', DEFAULT_ROUTE),
+        (b'["chat"]', DEFAULT_ROUTE),
+        (b"chat", DEFAULT_ROUTE),
+        (b"\xff\xfe", DEFAULT_ROUTE),
+        (b"[" * 100_000, DEFAULT_ROUTE),
+    ],
+)
+def test_route_selection_on_the_action(frame, route):
+    assert select_route(frame, {"chat"}) == route
