@@ -32,8 +32,8 @@ lock: ## Re-pin requirements/*.lock from pyproject.toml (needs uv)
 .PHONY: test
 test: $(VENV)/.installed ## Run the test suite against PostgreSQL (DATABASE_URL), with coverage
 	@echo "==> pytest against DATABASE_URL=$(DATABASE_URL)"
-	cd app && DATABASE_URL=$(DATABASE_URL) ../$(PY) -m pytest ../tests -p no:cacheprovider \
-		--cov --cov-config=../pyproject.toml --cov-report=term --cov-fail-under=90 $(PYTEST_ARGS)
+	DATABASE_URL=$(DATABASE_URL) $(PY) -m pytest -p no:cacheprovider \
+		--cov --cov-report=term --cov-fail-under=90 $(PYTEST_ARGS)
 
 .PHONY: lint
 lint: $(VENV)/.installed ## ruff check and format check

@@ -14,7 +14,6 @@ from realtime.management_endpoint import install_management_endpoint_redirect
 from tests.support import gateway as gw
 from tests.support.fake_management_api import FakeManagementApi
 
-
 # boto3 signs every request; the fake Management API and moto accept any credentials.
 for _name, _value in {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -152,6 +151,7 @@ def gunicorn_server(django_db_setup, django_db_blocker, session_management_api, 
     server = GunicornServer(
         {
             "DATABASE_URL": database_url,
+            "DEBUG": "false",
             "WS_GATEWAY_SECRET": gw.GATEWAY_SECRET,
             "WS_RATE_LIMIT_MAX_ATTEMPTS": "10",
             "WS_MANAGEMENT_ENDPOINT_URL": session_management_api.url,

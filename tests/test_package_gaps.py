@@ -4,6 +4,7 @@ Every test runs twice: against our view, where it must pass, and against the pac
 plain view, where it is a strict xfail, so each test is shown to detect its gap.
 """
 
+import contextlib
 import json
 import threading
 from datetime import timedelta
@@ -56,7 +57,9 @@ def test_rate_limit_keys_on_the_ip_the_gateway_saw(urlconf, api_gateway, channel
 
 # Gap 2 ---------------------------------------------------------------------------------
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_connects_admit_exactly_the_limit(urlconf, api_gateway, channels, browser, settings, monkeypatch):
+def test_concurrent_connects_admit_exactly_the_limit(
+    urlconf, api_gateway, channels, browser, settings, monkeypatch
+):
     """Connects that all count before any inserts must not all get in.
 
     A barrier inside the count makes the interleaving certain: every request counts before
@@ -69,10 +72,8 @@ def test_concurrent_connects_admit_exactly_the_limit(urlconf, api_gateway, chann
 
     def counting_then_waiting(cls, *args, **kwargs):
         result = original(cls, *args, **kwargs)
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait(timeout=1)
-        except threading.BrokenBarrierError:
-            pass
         return result
 
     monkeypatch.setattr(ConnectionRateLimit, "check_rate_limit", classmethod(counting_then_waiting))
@@ -83,7 +84,9 @@ def test_concurrent_connects_admit_exactly_the_limit(urlconf, api_gateway, chann
         caller = gw.GatewayCaller(Client(raise_request_exception=False))
         try:
             statuses.append(
-                caller.connect(gw.new_connection_id(), browser.cookie, {"ws_token": token, "channel": "lobby"}).status_code
+                caller.connect(
+                    gw.new_connection_id(), browser.cookie, {"ws_token": token, "channel": "lobby"}
+                ).status_code
             )
         finally:
             connection.close()
@@ -98,7 +101,9 @@ def test_concurrent_connects_admit_exactly_the_limit(urlconf, api_gateway, chann
 
 
 # Gap 3 ---------------------------------------------------------------------------------
-def test_channel_name_with_trailing_newline_is_invalid(urlconf, api_gateway, channels, browser, caller):
+def test_channel_name_with_trailing_newline_is_invalid(
+    urlconf, api_gateway, channels, browser, caller
+):
     response = caller.connect(
         gw.new_connection_id(), browser.cookie, {"ws_token": browser.token(), "channel": "lobby\n"}
     )
@@ -108,16 +113,24 @@ def test_channel_name_with_trailing_newline_is_invalid(urlconf, api_gateway, cha
 
 def test_join_with_trailing_newline_is_invalid(connected, caller):
     connection_id = connected("lobby")
-    response = caller.message(connection_id, json.dumps({"action": "join", "channel": "announcements\n"}))
+    response = caller.message(
+        connection_id, json.dumps({"action": "join", "channel": "announcements\n"})
+    )
     assert (response.status_code, response.content) == (400, b"Invalid channel")
     assert WebSocketSession.objects.get(connection_id=connection_id).channel_name == "lobby"
 
 
 # Gap 4 ---------------------------------------------------------------------------------
-def test_repeated_connect_is_not_a_500_and_not_a_second_session(urlconf, api_gateway, channels, browser, quiet_caller):
+def test_repeated_connect_is_not_a_500_and_not_a_second_session(
+    urlconf, api_gateway, channels, browser, quiet_caller
+):
     connection_id = gw.new_connection_id()
-    first = quiet_caller.connect(connection_id, browser.cookie, {"ws_token": browser.token(), "channel": "lobby"})
-    again = quiet_caller.connect(connection_id, browser.cookie, {"ws_token": browser.token(), "channel": "lobby"})
+    first = quiet_caller.connect(
+        connection_id, browser.cookie, {"ws_token": browser.token(), "channel": "lobby"}
+    )
+    again = quiet_caller.connect(
+        connection_id, browser.cookie, {"ws_token": browser.token(), "channel": "lobby"}
+    )
     assert (first.status_code, again.status_code) == (200, 200)
     assert WebSocketSession.objects.filter(connection_id=connection_id).count() == 1
 
@@ -126,19 +139,27 @@ def test_connect_reusing_a_closed_connection_id_is_refused(api_gateway, channels
     connection_id = gw.new_connection_id()
     caller.connect(connection_id, browser.cookie, {"ws_token": browser.token(), "channel": "lobby"})
     caller.disconnect(connection_id)
-    again = caller.connect(connection_id, browser.cookie, {"ws_token": browser.token(), "channel": "lobby"})
+    again = caller.connect(
+        connection_id, browser.cookie, {"ws_token": browser.token(), "channel": "lobby"}
+    )
     assert again.status_code == 409
     assert WebSocketSession.objects.filter(connection_id=connection_id).count() == 1
 
 
 # Gap 5 ---------------------------------------------------------------------------------
-def test_token_is_not_spent_when_the_connect_is_refused(urlconf, api_gateway, channels, browser, caller):
+def test_token_is_not_spent_when_the_connect_is_refused(
+    urlconf, api_gateway, channels, browser, caller
+):
     token = browser.token()
-    refused = caller.connect(gw.new_connection_id(), browser.cookie, {"ws_token": token, "channel": "staff"})
+    refused = caller.connect(
+        gw.new_connection_id(), browser.cookie, {"ws_token": token, "channel": "staff"}
+    )
     assert refused.status_code == 403
     assert not WebSocketToken.objects.get(token=token).used
 
-    accepted = caller.connect(gw.new_connection_id(), browser.cookie, {"ws_token": token, "channel": "lobby"})
+    accepted = caller.connect(
+        gw.new_connection_id(), browser.cookie, {"ws_token": token, "channel": "lobby"}
+    )
     assert accepted.status_code == 200
 
 
@@ -156,8 +177,12 @@ def test_token_is_not_spent_when_the_connect_is_refused(urlconf, api_gateway, ch
 )
 def test_sessions_past_the_gateway_maximum_are_marked_disconnected(api_gateway, command, capsys):
     old = timezone.now() - timedelta(hours=3)
-    stale = WebSocketSession.objects.create(connection_id="stale1", channel_name="lobby", api_gateway=api_gateway)
-    fresh = WebSocketSession.objects.create(connection_id="fresh1", channel_name="lobby", api_gateway=api_gateway)
+    stale = WebSocketSession.objects.create(
+        connection_id="stale1", channel_name="lobby", api_gateway=api_gateway
+    )
+    fresh = WebSocketSession.objects.create(
+        connection_id="fresh1", channel_name="lobby", api_gateway=api_gateway
+    )
     WebSocketSession.objects.filter(pk=stale.pk).update(created_on=old)
     call_command(command)
     stale.refresh_from_db()
@@ -166,7 +191,9 @@ def test_sessions_past_the_gateway_maximum_are_marked_disconnected(api_gateway, 
 
 
 # Gap 7 ---------------------------------------------------------------------------------
-def test_bad_host_answer_does_not_echo_allowed_hosts(urlconf, api_gateway, channels, browser, caller, settings):
+def test_bad_host_answer_does_not_echo_allowed_hosts(
+    urlconf, api_gateway, channels, browser, caller, settings
+):
     """A Host Django accepts (port stripped) but the package's exact comparison refuses."""
     settings.ALLOWED_HOSTS = ["localhost", "internal-only.example.com"]
     headers = gw.connect_headers(gw.new_connection_id(), browser.cookie)

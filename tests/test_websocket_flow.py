@@ -78,3 +78,10 @@ def test_connect_without_token_is_refused(api_gateway, channels, browser, caller
     assert response.status_code == 400
     assert response.content == b"Invalid or expired token"
     assert not WebSocketSession.objects.exists()
+
+
+def test_management_endpoint_redirect_is_off_unless_configured(settings):
+    from realtime.management_endpoint import install_management_endpoint_redirect
+
+    settings.WS_MANAGEMENT_ENDPOINT_URL = ""
+    assert install_management_endpoint_redirect() is False

@@ -14,11 +14,10 @@ READY_CHECKS = ("health_check.checks.Database", MigrationsApplied)
 
 
 class JsonHealthCheckView(HealthCheckView):
-    """Always JSON, whatever the prober's Accept header says."""
+    """JSON for probes, which send no Accept header or */* (the library would render HTML)."""
 
-    async def get(self, request, *args, **kwargs):
-        request.META["HTTP_ACCEPT"] = "application/json"
-        return await super().get(request, *args, **kwargs)
+    def render_to_response(self, context, **response_kwargs):
+        return self.render_to_response_json(response_kwargs.get("status", 200))
 
 
 app_name = "health"

@@ -6,6 +6,7 @@ the request context bound by ``observability.middleware`` (request_id, connectio
 ``LOG_FORMAT=console`` swaps the JSON renderer for a readable one for local work.
 """
 
+import logging
 from typing import Any
 
 import structlog
@@ -34,6 +35,8 @@ def _renderer(log_format: str) -> Any:
 def configure_logging(log_format: str, level: str) -> dict:
     """Configure structlog and return the stdlib ``LOGGING`` dict that shares its output."""
     renderer = _renderer(log_format)
+    # Python warnings become log records too, so stdout stays one JSON object per line.
+    logging.captureWarnings(True)
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,

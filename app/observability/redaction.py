@@ -39,7 +39,11 @@ def _redact(value: Any) -> Any:
         }
     if isinstance(value, list | tuple):
         return type(value)(_redact(item) for item in value)
-    return value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    # Objects (a request passed as ``extra``) would be rendered with repr(), which can
+    # carry a query string: render them here, redacted.
+    return redact_text(str(value))
 
 
 def redact_secrets(_logger: Any, _method: str, event_dict: dict) -> dict:

@@ -19,6 +19,9 @@ class FakeManagementApi:
         self.open_connections: set[str] = set()
         self.frames: dict[str, list[dict]] = {}
         self.fail_with_500: set[str] = set()
+        # Posts to these connections wait until ``release`` is set, like a slow gateway.
+        self.slow_connections: set[str] = set()
+        self.release = threading.Event()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -68,6 +71,8 @@ class FakeManagementApi:
                     self._answer(404, {"message": "Not Found"}, "NotFoundException")
                     return
                 connection_id = unquote(match["connection_id"])
+                if connection_id in fake.slow_connections:
+                    fake.release.wait(timeout=30)
                 if connection_id in fake.fail_with_500:
                     self._answer(500, {"message": "Internal"}, "InternalServerErrorException")
                 elif connection_id not in fake.open_connections:

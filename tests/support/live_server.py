@@ -39,9 +39,20 @@ class GunicornServer:
     def start(self, timeout: float = 30.0) -> "GunicornServer":
         log = self.log_path.open("wb")
         self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [sys.executable, "-m", "gunicorn", "config.wsgi:application",
-             "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}"],
-            cwd=APP_DIR, env=self._env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi:application",
+                "--config",
+                "gunicorn.conf.py",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+            ],
+            cwd=APP_DIR,
+            env=self._env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -53,7 +64,9 @@ class GunicornServer:
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.2)
         self.stop()
-        raise RuntimeError(f"gunicorn did not answer within {timeout}s:\n{self.log_path.read_text()}")
+        raise RuntimeError(
+            f"gunicorn did not answer within {timeout}s:\n{self.log_path.read_text()}"
+        )
 
     def stop(self) -> None:
         if self._process and self._process.poll() is None:

@@ -1,11 +1,11 @@
 from datetime import timedelta
 
-from cleanup.batching import delete_in_batches
-from cleanup.command import CleanupCommand
 from django.utils import timezone
 
 from broadcasts.fanout import claim_abandoned, deliver
 from broadcasts.models import Broadcast
+from cleanup.batching import delete_in_batches
+from cleanup.command import CleanupCommand
 
 
 class Command(CleanupCommand):

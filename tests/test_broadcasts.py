@@ -1,0 +1,170 @@
+"""Broadcasts: permission, fan-out after commit and off the request, Gone handling."""
+
+import json
+import time
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django_aws_api_gateway_websockets.models import WebSocketSession
+from moto import mock_aws
+from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+from moto.core import DEFAULT_ACCOUNT_ID
+
+from broadcasts.fanout import deliver
+from broadcasts.models import Broadcast
+from tests.conftest import Browser
+
+
+def wait_until_done(broadcast_id: int, timeout: float = 15.0) -> Broadcast:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        broadcast = Broadcast.objects.get(pk=broadcast_id)
+        if broadcast.status == Broadcast.Status.DONE:
+            return broadcast
+        time.sleep(0.05)
+    raise AssertionError(f"broadcast {broadcast_id} not delivered within {timeout}s")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_broadcast_reaches_the_channel_after_the_request_has_returned(
+    connected, caller, management_api, broadcaster
+):
+    sender = connected("announcements", Browser(Client(), broadcaster))
+    listeners = [connected("announcements") for _ in range(2)]
+    gone = connected("announcements")
+    management_api.open_connections.discard(gone)
+    elsewhere = connected("lobby")
+    management_api.slow_connections.update(listeners)
+
+    response = caller.message(
+        sender, json.dumps({"action": "broadcast", "channel": "announcements", "text": "hello"})
+    )
+
+    # The answer came back while the slow gateway still holds the fan-out.
+    assert response.status_code == 200
+    queued = management_api.received(sender)[-1]
+    assert queued["type"] == "broadcast_queued"
+    assert Broadcast.objects.get(pk=queued["id"]).status != Broadcast.Status.DONE
+    management_api.release.set()
+
+    broadcast = wait_until_done(queued["id"])
+    assert (broadcast.sent, broadcast.gone, broadcast.failed) == (3, 1, 0)
+    expected = {
+        "v": 1,
+        "type": "broadcast",
+        "channel": "announcements",
+        "text": "hello",
+        "sender": "bob",
+    }
+    for connection_id in [sender, *listeners]:
+        assert expected in management_api.received(connection_id)
+    assert expected not in management_api.received(elsewhere)
+    assert not WebSocketSession.objects.get(connection_id=gone).connected
+    assert WebSocketSession.objects.get(connection_id=elsewhere).connected
+
+
+def test_broadcast_needs_the_permission(connected, caller, management_api):
+    connection_id = connected("announcements")
+    response = caller.message(connection_id, json.dumps({"action": "broadcast", "text": "hi"}))
+    assert response.status_code == 403
+    assert not Broadcast.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"action": "broadcast", "channel": "announcements"},
+        {"action": "broadcast", "channel": "announcements", "text": "x" * 2001},
+        {"action": "broadcast", "channel": "bad channel", "text": "hi"},
+    ],
+)
+def test_broadcast_refuses_bad_input(connected, caller, broadcaster, body):
+    connection_id = connected("announcements", Browser(Client(), broadcaster))
+    assert caller.message(connection_id, json.dumps(body)).status_code == 400
+    assert not Broadcast.objects.exists()
+
+
+def test_failed_posts_are_counted_and_the_session_kept(api_gateway, management_api, settings):
+    ok = WebSocketSession.objects.create(
+        connection_id="okconn", channel_name="lobby", api_gateway=api_gateway
+    )
+    broken = WebSocketSession.objects.create(
+        connection_id="brokenconn", channel_name="lobby", api_gateway=api_gateway
+    )
+    management_api.open_connections.update({ok.connection_id, broken.connection_id})
+    management_api.fail_with_500.add(broken.connection_id)
+    broadcast = Broadcast.objects.create(
+        channel_name="lobby", payload={"type": "x"}, status=Broadcast.Status.SENDING
+    )
+    outcomes = deliver(broadcast)
+    assert (outcomes["sent"], outcomes["failed"]) == (1, 1)
+    broken.refresh_from_db()
+    assert broken.connected
+
+
+def test_send_and_broadcast_through_boto3_against_moto(api_gateway, settings):
+    """moto stands in for AWS here; it has no Gone answer, which the fake above covers."""
+    settings.BROADCAST_BATCH_SIZE = 2  # several batches
+    with mock_aws():
+        from django_aws_api_gateway_websockets.models import clear_boto3_client_cache
+
+        clear_boto3_client_cache()
+        sessions = [
+            WebSocketSession.objects.create(
+                connection_id=f"moto{i}", channel_name="lobby", api_gateway=api_gateway
+            )
+            for i in range(5)
+        ]
+        broadcast = Broadcast.objects.create(
+            channel_name="lobby",
+            payload={"v": 1, "type": "broadcast", "text": "hi"},
+            status=Broadcast.Status.SENDING,
+        )
+        outcomes = deliver(broadcast)
+        backend = apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+        for session in sessions:
+            assert json.loads(backend.connections[session.connection_id].data) == broadcast.payload
+        clear_boto3_client_cache()
+    assert outcomes["sent"] == 5
+    broadcast.refresh_from_db()
+    assert (broadcast.status, broadcast.sent) == (Broadcast.Status.DONE, 5)
+
+
+def test_ping_answers_through_boto3_against_moto(api_gateway, channels, browser, caller):
+    with mock_aws():
+        from django_aws_api_gateway_websockets.models import clear_boto3_client_cache
+
+        clear_boto3_client_cache()
+        caller.connect(
+            "motoping", browser.cookie, {"ws_token": browser.token(), "channel": "lobby"}
+        )
+        assert caller.message("motoping", json.dumps({"action": "ping"})).status_code == 200
+        backend = apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+        assert json.loads(backend.connections["motoping"].data) == {
+            "v": 1,
+            "type": "pong",
+            "connection_id": "motoping",
+            "ref": None,
+        }
+        clear_boto3_client_cache()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deliver_broadcasts_sends_what_a_dead_process_left(api_gateway, management_api, capsys):
+    listener = WebSocketSession.objects.create(
+        connection_id="late1", channel_name="lobby", api_gateway=api_gateway
+    )
+    management_api.open_connections.add(listener.connection_id)
+    abandoned = Broadcast.objects.create(channel_name="lobby", payload={"type": "late"})
+    Broadcast.objects.filter(pk=abandoned.pk).update(
+        created_at=abandoned.created_at.replace(year=2020)
+    )
+    fresh = Broadcast.objects.create(channel_name="lobby", payload={"type": "fresh"})
+
+    call_command("deliver_broadcasts")
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["event"] == "cleanup.summary"
+    assert (summary["broadcasts"], summary["sent"]) == (1, 1)
+    assert management_api.received(listener.connection_id) == [{"type": "late"}]
+    assert Broadcast.objects.get(pk=fresh.pk).status == Broadcast.Status.PENDING

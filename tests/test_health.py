@@ -1,0 +1,65 @@
+"""Probe endpoints: JSON, cheap, and telling the truth about the database."""
+
+import pytest
+
+from health import checks
+from tests.support.live_server import GunicornServer
+
+
+@pytest.fixture(autouse=True)
+def _forget_cached_migration_result():
+    checks._applied.clear()
+    yield
+    checks._applied.clear()
+
+
+def test_live_answers_without_touching_the_database(client):
+    # No django_db mark: any query would raise "Database access not allowed".
+    response = client.get("/health/live/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {}
+
+
+@pytest.mark.django_db
+def test_ready_checks_database_and_migrations(client):
+    response = client.get("/health/ready/", headers={"Accept": "*/*"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert sorted(response.json().values()) == ["OK", "OK"]
+    assert any("MigrationsApplied" in key for key in response.json())
+
+
+@pytest.mark.django_db
+def test_ready_fails_while_a_migration_is_unapplied(client, monkeypatch):
+    monkeypatch.setattr(checks, "unapplied_migrations", lambda alias: ["realtime.0002_new"])
+    response = client.get("/health/ready/")
+    assert response.status_code == 500
+    assert response.json()["MigrationsApplied(alias='default')"] == (
+        "Unavailable: 1 unapplied migrations, first realtime.0002_new"
+    )
+
+
+@pytest.mark.django_db
+def test_ready_remembers_a_passed_migration_check(client, django_assert_max_num_queries):
+    client.get("/health/ready/")
+    # Only the database check's SELECT 1 is left once migrations have been seen applied.
+    with django_assert_max_num_queries(1):
+        assert client.get("/health/ready/").status_code == 200
+
+
+def test_ready_fails_and_live_passes_when_the_database_is_down(tmp_path):
+    server = GunicornServer(
+        {"DATABASE_URL": "postgres://postgres@127.0.0.1:1/nowhere", "DEBUG": "false"},
+        tmp_path / "gunicorn.log",
+        workers=1,
+    ).start()
+    try:
+        import requests
+
+        assert requests.get(f"{server.url}/health/live/", timeout=10).status_code == 200
+        ready = requests.get(f"{server.url}/health/ready/", timeout=30)
+        assert ready.status_code == 500
+        assert "Database" in " ".join(ready.json())
+    finally:
+        server.stop()
