@@ -56,6 +56,7 @@ def test_broadcast_reaches_the_channel_after_the_request_has_returned(
         "channel": "announcements",
         "text": "hello",
         "sender": "bob",
+        "broadcast_id": broadcast.pk,
     }
     for connection_id in [sender, *listeners]:
         assert expected in management_api.received(connection_id)
@@ -124,7 +125,10 @@ def test_send_and_broadcast_through_boto3_against_moto(api_gateway, settings):
         outcomes = deliver(broadcast)
         backend = apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
         for session in sessions:
-            assert json.loads(backend.connections[session.connection_id].data) == broadcast.payload
+            assert json.loads(backend.connections[session.connection_id].data) == {
+                **broadcast.payload,
+                "broadcast_id": broadcast.pk,
+            }
         clear_boto3_client_cache()
     assert outcomes["sent"] == 5
     broadcast.refresh_from_db()
@@ -166,5 +170,7 @@ def test_deliver_broadcasts_sends_what_a_dead_process_left(api_gateway, manageme
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["event"] == "cleanup.summary"
     assert (summary["broadcasts"], summary["sent"]) == (1, 1)
-    assert management_api.received(listener.connection_id) == [{"type": "late"}]
+    assert management_api.received(listener.connection_id) == [
+        {"type": "late", "broadcast_id": abandoned.pk}
+    ]
     assert Broadcast.objects.get(pk=fresh.pk).status == Broadcast.Status.PENDING

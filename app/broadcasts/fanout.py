@@ -77,7 +77,8 @@ def _recipients(channel_name: str, batch_size: int):
 def deliver(broadcast: Broadcast) -> Counter:
     """Post the broadcast's frame to its channel; record and return the outcome counts."""
     started = time.monotonic()
-    message = serialise_message(broadcast.payload)
+    # The id lets clients drop a duplicate: delivery is at least once.
+    message = serialise_message({**broadcast.payload, "broadcast_id": broadcast.pk})
     concurrency = settings.BROADCAST_CONCURRENCY
     outcomes: Counter = Counter()
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="fanout") as pool:

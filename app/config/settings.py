@@ -126,7 +126,7 @@ DATABASES["default"].update(
             **DATABASES["default"].get("OPTIONS", {}),
             "pool": {
                 "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
-                "max_size": env.int("DB_POOL_MAX_SIZE", default=5),
+                "max_size": env.int("DB_POOL_MAX_SIZE", default=6),
                 "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
             },
         },
