@@ -91,8 +91,9 @@ class Integration:
         headers = {**self._headers(connection, url), **(handshake or {})}
         started = time.monotonic()
         try:
+            # API Gateway does not follow redirects: a 3xx refuses the handshake.
             async with self._session.post(
-                await self._address(url), data=body, headers=headers
+                await self._address(url), data=body, headers=headers, allow_redirects=False
             ) as response:
                 await response.read()
         except (aiohttp.ClientError, OSError, TimeoutError) as error:
