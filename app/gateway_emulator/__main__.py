@@ -7,12 +7,9 @@ import sys
 import structlog
 from aiohttp import web
 
-from gateway_emulator.app import build_app
+from gateway_emulator.app import SHUTDOWN_GRACE_SECONDS, build_app
 from gateway_emulator.config import ConfigError, load_config
 from observability.logging_config import configure_logging
-
-# Long enough for the $disconnect calls of every open connection at shutdown.
-SHUTDOWN_TIMEOUT_SECONDS = 15
 
 
 def main() -> int:
@@ -24,7 +21,7 @@ def main() -> int:
     logging.config.dictConfig(configure_logging(config.log_format, config.log_level))
     log = structlog.get_logger("gateway_emulator")
     log.info(
-        "emulator.started",
+        "emulator.starting",
         address=f"{config.host}:{config.port}",
         stage=config.stage,
         api_id=config.api_id,
@@ -43,7 +40,7 @@ def main() -> int:
             # aiohttp's access log would print query strings, and with them the ws_token.
             access_log=None,
             print=None,
-            shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS,
+            shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
         )
     except OSError as error:
         log.error("emulator.listen.failed", port=config.port, error=str(error))

@@ -5,9 +5,13 @@ from aiohttp import web
 from gateway_emulator import management_api
 from gateway_emulator.config import EmulatorConfig
 from gateway_emulator.gateway import GATEWAY, Gateway
-from gateway_emulator.integration import INTEGRATION_TIMEOUT_SECONDS, Integration, new_session
+from gateway_emulator.integration import Integration, new_session
 from gateway_emulator.upstream import UpstreamPool
 from gateway_emulator.websocket_endpoint import handle_client
+
+# At shutdown aiohttp waits this long for the connection handlers (and so their $disconnect
+# calls), then the emulator waits as long again for messages still being relayed.
+SHUTDOWN_GRACE_SECONDS = 10
 
 
 async def build_app(config: EmulatorConfig) -> web.Application:
@@ -28,7 +32,7 @@ async def build_app(config: EmulatorConfig) -> web.Application:
         gateway.close_all("shutdown")
 
     async def finish_calls(_app: web.Application) -> None:
-        await gateway.tasks.drain(timeout=INTEGRATION_TIMEOUT_SECONDS)
+        await gateway.tasks.drain(timeout=SHUTDOWN_GRACE_SECONDS)
         await session.close()
 
     app.on_shutdown.append(close_connections)
