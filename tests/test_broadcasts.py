@@ -45,10 +45,10 @@ def test_broadcast_reaches_the_channel_after_the_request_has_returned(
     assert response.status_code == 200
     queued = management_api.received(sender)[-1]
     assert queued["type"] == "broadcast_queued"
-    assert Broadcast.objects.get(pk=queued["id"]).status != Broadcast.Status.DONE
+    assert Broadcast.objects.get(pk=queued["broadcast_id"]).status != Broadcast.Status.DONE
     management_api.release.set()
 
-    broadcast = wait_until_done(queued["id"])
+    broadcast = wait_until_done(queued["broadcast_id"])
     assert (broadcast.sent, broadcast.gone, broadcast.failed) == (3, 1, 0)
     expected = {
         "v": 1,

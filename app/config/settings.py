@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "broadcasts",
     "cleanup",
     "demo",
+    "smoketest",
 ]
 
 MIDDLEWARE = [
@@ -138,6 +139,8 @@ if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
 # --- Static files (collected at build time, served by whitenoise) -----------------------
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+# Outside production, serve straight from the apps' static folders (no collectstatic needed).
+WHITENOISE_USE_FINDERS = not PRODUCTION
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -175,7 +175,12 @@ class RealtimeWebSocketView(WebSocketView):
             sender=request.user,
         )
         self._reply(
-            frame("broadcast_queued", id=broadcast.pk, channel=channel, ref=reference(self.body))
+            frame(
+                "broadcast_queued",
+                broadcast_id=broadcast.pk,
+                channel=channel,
+                ref=reference(self.body),
+            )
         )
         return JsonResponse({})
 

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SmoketestConfig(AppConfig):
+    """The deployment guide's smoke test, step by step (``manage.py smoke_test``)."""
+
+    name = "smoketest"

@@ -1,0 +1,127 @@
+"""Where step 12 reads the services' logs from, and what counts as an error in them.
+
+docker: the Docker Engine API on its unix socket, for every container of this container's
+compose project (the smoke test runs in the stack). kubernetes: the in-cluster API, for the
+release's pods (the helm test pod). file:PATH: a file of JSON log lines (for example
+saved with `kubectl logs`). none: step 12 is reported as not run.
+"""
+
+import http.client
+import json
+import os
+import socket
+import struct
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import quote
+
+ERROR_LEVELS = {"error", "critical", "exception"}
+
+
+def error_lines(lines: list[str]) -> list[str]:
+    """JSON log lines at error level, and access-log lines with a 5xx status."""
+    errors = []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # not one of our JSON lines (PostgreSQL's own log, for instance)
+        if not isinstance(record, dict):
+            continue
+        status = record.get("status")
+        if str(record.get("level", "")).lower() in ERROR_LEVELS or (
+            record.get("event") == "http.request" and isinstance(status, int) and status >= 500
+        ):
+            errors.append(line)
+    return errors
+
+
+class LogSource(Protocol):
+    description: str
+
+    def lines_since(self, since: float) -> list[str]: ...
+
+
+class _UnixHTTPConnection(http.client.HTTPConnection):
+    """http.client over a unix socket: the Docker Engine API's transport."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__("localhost", timeout=10)
+        self._path = path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self._path)
+
+
+def _demultiplex(raw: bytes) -> str:
+    """Docker frames non-TTY logs: an 8-byte header (stream, 0, 0, 0, size) per chunk."""
+    chunks, offset = [], 0
+    while offset + 8 <= len(raw):
+        (size,) = struct.unpack(">I", raw[offset + 4 : offset + 8])
+        chunks.append(raw[offset + 8 : offset + 8 + size])
+        offset += 8 + size
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+class DockerLogs:
+    def __init__(self, socket_path: str | None = None) -> None:
+        host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        self.socket_path = socket_path or host.removeprefix("unix://")
+        self.description = f"docker engine at {self.socket_path}"
+
+    def _get(self, path: str) -> bytes:
+        connection = _UnixHTTPConnection(self.socket_path)
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            body = response.read()
+        finally:
+            connection.close()
+        if response.status != 200:
+            raise RuntimeError(f"docker API {path} answered {response.status}: {body[:200]!r}")
+        return body
+
+    def _project(self) -> str:
+        own = json.loads(self._get(f"/containers/{quote(socket.gethostname())}/json"))
+        return own["Config"]["Labels"]["com.docker.compose.project"]
+
+    def lines_since(self, since: float) -> list[str]:
+        label = json.dumps({"label": [f"com.docker.compose.project={self._project()}"]})
+        containers = json.loads(self._get(f"/containers/json?filters={quote(label)}"))
+        lines: list[str] = []
+        for container in containers:
+            raw = self._get(
+                f"/containers/{container['Id']}/logs?stdout=1&stderr=1&since={int(since)}"
+            )
+            lines.extend(_demultiplex(raw).splitlines())
+        return lines
+
+
+class FileLogs:
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+        self.description = f"file {self.path}"
+
+    def lines_since(self, since: float) -> list[str]:
+        lines = []
+        for line in self.path.read_text().splitlines():
+            try:
+                stamp = datetime.fromisoformat(json.loads(line)["timestamp"]).timestamp()
+            except (ValueError, KeyError, TypeError):
+                continue
+            if stamp >= since:
+                lines.append(line)
+        return lines
+
+
+def log_source(name: str) -> LogSource | None:
+    if name == "docker":
+        return DockerLogs()
+    if name.startswith("file:"):
+        return FileLogs(name.removeprefix("file:"))
+    if name == "none":
+        return None
+    raise ValueError(f"SMOKE_LOG_SOURCE must be docker, file:PATH or none, not {name!r}")

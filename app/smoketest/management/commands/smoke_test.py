@@ -1,0 +1,38 @@
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from smoketest.config import SmokeConfig
+from smoketest.logs import log_source
+from smoketest.report import Report
+from smoketest.steps import SmokeTest, database_reachable
+
+
+class Command(BaseCommand):
+    help = (
+        "The deployment guide's smoke test: sign in, token, connect, messages both ways, "
+        "broadcast, disconnect, cleanup, logs. Configured by SMOKE_* variables."
+    )
+
+    def handle(self, *args, **options) -> None:
+        try:
+            config = SmokeConfig.from_env()
+            logs = log_source(config.log_source)
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+        has_database = database_reachable()
+        self.stdout.write(f"Smoke test against: {config.environment}")
+        self.stdout.write(
+            f"  web {config.base_url} · websocket {config.ws_url} · user {config.username}"
+        )
+        database = "reachable" if has_database else "not reachable (database steps not run)"
+        self.stdout.write(
+            f"  database: {database} · logs: {logs.description if logs else 'none'}\n"
+        )
+        report = Report(self.stdout)
+        smoke = SmokeTest(config, has_database, logs)
+        for title, action in smoke.steps():
+            report.step(title, action)
+        self.stdout.write(f"\n{'FAILED' if report.failed else 'PASSED'}: {report.summary()}")
+        if report.failed:
+            sys.exit(1)
