@@ -1,9 +1,9 @@
 """Where step 12 reads the services' logs from, and what counts as an error in them.
 
 docker: the Docker Engine API on its unix socket, for every container of this container's
-compose project (the smoke test runs in the stack). kubernetes: the in-cluster API, for the
-release's pods (the helm test pod). file:PATH: a file of JSON log lines (for example
-saved with `kubectl logs`). none: step 12 is reported as not run.
+compose project (the smoke test runs in the stack). kubernetes:SELECTOR: the in-cluster
+API, for the pods matching the label selector (the helm test pod). file:PATH: a file of
+JSON log lines (for example saved with `kubectl logs`). none: step 12 is reported as not run.
 """
 
 import http.client
@@ -11,7 +11,7 @@ import json
 import os
 import socket
 import struct
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
@@ -117,11 +117,55 @@ class FileLogs:
         return lines
 
 
+class KubernetesLogs:
+    """The release's pods, read through the in-cluster API with the pod's ServiceAccount
+    (the chart's test Role grants get/list on pods and pods/log, nothing else)."""
+
+    ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+
+    def __init__(self, selector: str, account: Path = ACCOUNT, api_url: str | None = None) -> None:
+        import requests
+
+        self.selector = selector
+        self.namespace = (account / "namespace").read_text().strip()
+        host = os.environ.get("KUBERNETES_SERVICE_HOST", "kubernetes.default.svc")
+        port = os.environ.get("KUBERNETES_SERVICE_PORT", "443")
+        self.api_url = api_url or f"https://{host}:{port}"
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {(account / 'token').read_text().strip()}"
+        ca = account / "ca.crt"
+        self.http.verify = str(ca) if ca.exists() else True
+        self.description = f"kubernetes pods {selector} in {self.namespace}"
+
+    def _get(self, path: str, **params: str):
+        response = self.http.get(f"{self.api_url}{path}", params=params, timeout=10)
+        response.raise_for_status()
+        return response
+
+    def lines_since(self, since: float) -> list[str]:
+        since_time = datetime.fromtimestamp(since, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        pods = self._get(f"/api/v1/namespaces/{self.namespace}/pods", labelSelector=self.selector)
+        lines: list[str] = []
+        for pod in pods.json()["items"]:
+            for container in pod["spec"]["containers"]:
+                logs = self._get(
+                    f"/api/v1/namespaces/{self.namespace}/pods/{pod['metadata']['name']}/log",
+                    container=container["name"],
+                    sinceTime=since_time,
+                )
+                lines.extend(logs.text.splitlines())
+        return lines
+
+
 def log_source(name: str) -> LogSource | None:
     if name == "docker":
         return DockerLogs()
+    if name.startswith("kubernetes:"):
+        return KubernetesLogs(name.removeprefix("kubernetes:"))
     if name.startswith("file:"):
         return FileLogs(name.removeprefix("file:"))
     if name == "none":
         return None
-    raise ValueError(f"SMOKE_LOG_SOURCE must be docker, file:PATH or none, not {name!r}")
+    raise ValueError(
+        f"SMOKE_LOG_SOURCE must be docker, kubernetes:SELECTOR, file:PATH or none, not {name!r}"
+    )
