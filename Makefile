@@ -46,12 +46,8 @@ format: $(VENV)/.installed ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff format .
 
 .PHONY: dev
-dev: $(VENV)/.installed ## Migrate, create the demo user, serve the app on :8000
-	@echo "==> Database $(DEV_DATABASE_URL)"
+dev: $(VENV)/.installed ## Run the app on :8000 and the gateway emulator on :8001 (no Docker)
 	@DATABASE_URL=$(DEV_DATABASE_URL) $(PY) scripts/ensure_database.py
-	cd app && DATABASE_URL=$(DEV_DATABASE_URL) ../$(PY) manage.py migrate --noinput
-	cd app && DATABASE_URL=$(DEV_DATABASE_URL) ../$(PY) manage.py seed_local_stack
-	@echo "==> Demo page: http://localhost:8000/  (sign in as $(DEMO_USERNAME) / $(DEMO_PASSWORD))"
-	cd app && DATABASE_URL=$(DEV_DATABASE_URL) ../$(PY) manage.py runserver 0.0.0.0:8000
+	DATABASE_URL=$(DEV_DATABASE_URL) PY=../$(PY) scripts/dev.sh
 
 -include make/*.mk

@@ -40,9 +40,9 @@ class Command(BaseCommand):
         user, created = get_user_model().objects.get_or_create(
             username=username, defaults={"is_staff": True, "is_superuser": True}
         )
-        if created:
-            user.set_password(password)
-            user.save()
+        # The environment is the source of truth for a local stack: always (re)set it.
+        user.set_password(password)
+        user.save()
         user.user_permissions.add(Permission.objects.get(codename="send_broadcast"))
         self.stdout.write(
             json.dumps(
