@@ -3,7 +3,11 @@
 # running where it has none, exited 0 for one-shot services (migrate). Works the same for
 # docker-compose v1 and `docker compose` v2 (it reads the containers' compose labels).
 #
-#   docker/wait-healthy.sh PROJECT TIMEOUT_SECONDS SERVICE...
+#   docker/wait-healthy.sh PROJECT TIMEOUT_SECONDS [SERVICE...]
+#
+# Without SERVICE arguments: every service that has a container in the project (after
+# `compose up` that is every service of the active profiles). One-off `compose run`
+# containers are ignored.
 #
 # Exits 1 on timeout or when a container exits non-zero / turns unhealthy, after printing
 # the last log lines of the containers that are not ready.
@@ -13,11 +17,22 @@ project="$1"
 timeout="$2"
 shift 2
 services=("$@")
+if [ "${#services[@]}" -eq 0 ]; then
+    mapfile -t services < <(docker ps -a \
+        --filter "label=com.docker.compose.project=${project}" \
+        --filter "label=com.docker.compose.oneoff=False" \
+        --format '{{.Label "com.docker.compose.service"}}' | sort -u)
+fi
+if [ "${#services[@]}" -eq 0 ]; then
+    echo "[wait] project ${project} has no containers"
+    exit 1
+fi
 
 # One line per service: "<service> <state>" where state is ready, waiting:<why> or failed:<why>.
 service_state() {
     local service="$1" ids id status health exit_code restart
     ids="$(docker ps -aq --filter "label=com.docker.compose.project=${project}" \
+        --filter "label=com.docker.compose.oneoff=False" \
         --filter "label=com.docker.compose.service=${service}")"
     if [ -z "${ids}" ]; then
         echo "waiting:no-container"
@@ -74,6 +89,7 @@ while :; do
             state="$(service_state "${service}")"
             [ "${state}" = ready ] && continue
             for id in $(docker ps -aq --filter "label=com.docker.compose.project=${project}" \
+                --filter "label=com.docker.compose.oneoff=False" \
                 --filter "label=com.docker.compose.service=${service}"); do
                 echo "----- ${service} (${state}): last log lines"
                 docker logs --tail 20 "${id}" 2>&1 || true

@@ -21,9 +21,15 @@ COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compos
 # socket but the private one runs, use it (so `make engine && make up` needs no export).
 DOCKER_ENV = if ! docker version >/dev/null 2>&1 && [ -S "$(ENGINE_DIR)/docker.sock" ]; then \
 	export DOCKER_HOST="unix://$(ENGINE_DIR)/docker.sock"; fi;
+# Environment of every compose command: project, image, demo sign-in, ports, and the engine's
+# socket and its group for the smoke service (docker-compose.yml). Usable by other targets:
+#   @$(DOCKER_ENV) $(COMPOSE_ENV) $(COMPOSE) run --rm smoke
 COMPOSE_ENV = export COMPOSE_PROJECT_NAME="$(COMPOSE_PROJECT)" APP_IMAGE="$(APP_IMAGE)" \
 	DEMO_USERNAME="$(DEMO_USERNAME)" DEMO_PASSWORD="$(DEMO_PASSWORD)" \
-	LOCAL_WEB_PORT="$(LOCAL_WEB_PORT)" LOCAL_WS_PORT="$(LOCAL_WS_PORT)";
+	LOCAL_WEB_PORT="$(LOCAL_WEB_PORT)" LOCAL_WS_PORT="$(LOCAL_WS_PORT)"; \
+	DOCKER_SOCKET="$${DOCKER_HOST:-unix:///var/run/docker.sock}"; \
+	export DOCKER_SOCKET="$${DOCKER_SOCKET\#unix://}"; \
+	export DOCKER_GID="$$(stat -c %g "$$DOCKER_SOCKET" 2>/dev/null || echo 0)";
 
 .PHONY: engine
 engine: ## Start a private Docker engine (docker/start-engine.sh) unless one is reachable
@@ -61,9 +67,10 @@ up: image ## Build and start the local stack (docker-compose.yml), wait until he
 	export POSTGRES_IMAGE="$$(docker/images.sh postgres)"; \
 	echo "==> Starting the stack with $(COMPOSE) (project $(COMPOSE_PROJECT), $(APP_IMAGE), $$POSTGRES_IMAGE)"; \
 	started=$$(date +%s); \
-	$(COMPOSE) up -d --no-build --remove-orphans; \
-	echo "==> Waiting until every service is healthy (at most $(UP_TIMEOUT) s)"; \
-	docker/wait-healthy.sh "$(COMPOSE_PROJECT)" "$(UP_TIMEOUT)" $$($(COMPOSE) config --services); \
+	timeout=$(UP_TIMEOUT); \
+	$(COMPOSE) up -d --no-build --remove-orphans || timeout=0; \
+	echo "==> Waiting until every service is healthy (at most $$timeout s)"; \
+	docker/wait-healthy.sh "$(COMPOSE_PROJECT)" "$$timeout"; \
 	echo "==> Healthy $$(( $$(date +%s) - started )) s after starting the stack"; \
 	echo "    Demo page:  http://localhost:$(LOCAL_WEB_PORT)/"; \
 	echo "    Sign in:    $(DEMO_USERNAME) / $(DEMO_PASSWORD)"; \
