@@ -12,6 +12,7 @@
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 
 # ---- builder: a venv from the hash-pinned lock, and the static files -------------------
+# checkov:skip=CKV_DOCKER_7: the base is a build argument; its default is a versioned tag
 FROM ${BASE_IMAGE} AS builder
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
