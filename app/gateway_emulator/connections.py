@@ -34,7 +34,7 @@ class Connection:
     close_reason: str = "client"
 
     def touch(self) -> None:
-        """The client sent a message: the idle timeout starts again."""
+        """A message went either way: the idle timeout starts again."""
         self.last_active_at = datetime.now(UTC)
         self.last_active = time.monotonic()
 

@@ -11,6 +11,21 @@ from tests.support import gateway as gw
 from tests.support.live_server import GunicornServer, free_port
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test shows the end of the emulator's and gunicorn's logs."""
+    report = yield
+    fixtures = getattr(item, "funcargs", {})
+    if report.failed and "tmp_path" in fixtures:
+        logs = sorted(fixtures["tmp_path"].glob("emulator-*.log"))
+        if "django_web" in fixtures:
+            logs.append(fixtures["django_web"].log_path)
+        for log in logs:
+            tail = "\n".join(log.read_text().splitlines()[-30:])
+            report.sections.append((f"{log.name} (last 30 lines)", tail))
+    return report
+
+
 @pytest.fixture
 def start_emulator(tmp_path):
     """Start emulators with the given environment; all are stopped after the test."""

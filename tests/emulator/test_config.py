@@ -92,3 +92,20 @@ def test_bad_configuration_exits_2_with_a_message_not_a_traceback():
     assert result.returncode == 2
     assert "EMULATOR_ROUTES" in result.stderr and "EMULATOR_PORT" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_the_emulator_never_imports_django():
+    modules = "gateway_emulator.__main__, gateway_emulator.app, gateway_emulator.capacity"
+    result = subprocess.run(  # noqa: S603 - our interpreter, a fixed program
+        [
+            sys.executable,
+            "-c",
+            f"import sys, {modules}; print(sorted({{m.split('.')[0] for m in sys.modules}}))",
+        ],
+        cwd=APP_DIR,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert "'django'" not in result.stdout
