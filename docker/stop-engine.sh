@@ -22,11 +22,20 @@ fi
 say "stopping dockerd pid ${pid}"
 kill -TERM "${pid}"
 for _ in $(seq 1 30); do
-    if ! kill -0 "${pid}" 2>/dev/null; then
-        say "engine stopped"
-        exit 0
-    fi
+    kill -0 "${pid}" 2>/dev/null || break
     sleep 1
 done
-say "dockerd pid ${pid} still running after 30 s; sending SIGKILL"
-kill -KILL "${pid}" 2>/dev/null || true
+if kill -0 "${pid}" 2>/dev/null; then
+    say "dockerd pid ${pid} still running after 30 s; sending SIGKILL"
+    kill -KILL "${pid}" 2>/dev/null || true
+    sleep 1
+fi
+say "engine stopped"
+
+# dockerd can leave mounts behind in its scratch folder (network namespaces, the data-root
+# bind mount); release them, deepest first, so ENGINE_DIR can be deleted.
+awk -v dir="${ENGINE_DIR}" '$2 == dir || index($2, dir "/") == 1 { print $2 }' /proc/mounts \
+    | sort -r | while read -r mountpoint; do
+        umount "${mountpoint}" 2>/dev/null || umount -l "${mountpoint}" 2>/dev/null || true
+        say "released mount ${mountpoint}"
+    done
