@@ -116,3 +116,17 @@ def test_cluster_prerequisites_are_valid_kubernetes(kube_version):
             if manifest:
                 assert manifest["apiVersion"] == CURRENT_API_VERSIONS[manifest["kind"]]
                 validate(manifest, kube_version, strict=True)
+
+
+def test_packaged_chart_holds_the_chart_only(tmp_path):
+    import tarfile
+
+    archive = support.helm().package(support.CHART, destination=tmp_path)
+    with tarfile.open(archive) as packed:
+        names = {name.split("/", 1)[1] for name in packed.getnames()}
+    assert {"Chart.yaml", "values.yaml", "values.schema.json", "README.md"} <= names
+    assert "templates/NOTES.txt" in names and "templates/web/deployment.yaml" in names
+    leaked = {
+        n for n in names if n.startswith("ci/") or n in {".checkov.yaml", "generate_readme.py"}
+    }
+    assert not leaked, leaked
