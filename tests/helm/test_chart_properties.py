@@ -437,6 +437,7 @@ def test_smoke_test_pod_reads_the_release_logs_with_a_minimal_role():
     assert container["command"] == ["python", "manage.py", "smoke_test"]
     env = env_of(container)
     assert "secretKeyRef" in env["DATABASE_URL"]["valueFrom"]  # the database steps run
+    assert env["SMOKE_DATABASE_STEPS"]["value"] == "true"
     assert "secretKeyRef" in env["SMOKE_PASSWORD"]["valueFrom"]
     assert env["SMOKE_BASE_URL"]["value"] == "https://app.example.com"
     assert env["SMOKE_WS_URL"]["value"] == "wss://ws.example.com/production"
