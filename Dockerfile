@@ -87,17 +87,15 @@ COPY --from=builder /opt/venv /opt/venv
 COPY --from=builder /srv/app /srv/app
 
 # Bytecode is compiled at build time (unchecked-hash: valid on a read-only filesystem);
-# nothing is written beside the sources at run time. gunicorn >= 24 opens a control socket
-# under $HOME/.gunicorn by default, which a read-only root refuses: it is switched off for
-# every gunicorn started in this image (GUNICORN_CMD_ARGS overrides it if ever needed).
+# nothing is written beside the sources at run time (gunicorn.conf.py also switches off
+# gunicorn's control socket, which it would create under $HOME).
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH=/opt/venv/bin:${PATH} \
     DJANGO_SETTINGS_MODULE=config.settings \
     DJANGO_ENV=production \
     STATIC_ROOT=/srv/app/staticfiles \
-    PORT=8000 \
-    GUNICORN_CMD_ARGS="--no-control-socket"
+    PORT=8000
 
 WORKDIR /srv/app
 USER ${APP_UID}:${APP_GID}

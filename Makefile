@@ -28,11 +28,13 @@ install: $(VENV)/.installed ## Create the virtualenv from the lock file
 lock: ## Re-pin requirements/*.lock from pyproject.toml (needs uv)
 	uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -o requirements/runtime.lock
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements/dev.lock
+	uv pip compile requirements/checkov.in --python-version 3.11 --generate-hashes -o requirements/checkov.lock
 
+# The chart tests run the rendered specs in the app image, so `test` builds it (cached).
 .PHONY: test
-test: $(VENV)/.installed ## Run the test suite against PostgreSQL (DATABASE_URL), with coverage
+test: $(VENV)/.installed helm-tools image ## Run the test suite against PostgreSQL (DATABASE_URL), with coverage
 	@echo "==> pytest against DATABASE_URL=$(DATABASE_URL)"
-	DATABASE_URL=$(DATABASE_URL) $(PY) -m pytest -p no:cacheprovider \
+	DATABASE_URL=$(DATABASE_URL) $(PY) -m pytest -p no:cacheprovider --ignore=tests/e2e \
 		--cov --cov-report=term --cov-fail-under=90 $(PYTEST_ARGS)
 
 .PHONY: lint

@@ -24,6 +24,8 @@ max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
 # The worker heartbeat file must live on a writable tmpfs under a read-only root filesystem.
 worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# gunicorn's runtime control socket would be created under $HOME: read-only in the image.
+control_socket_disable = True
 accesslog = "-"
 errorlog = "-"
 logger_class = "observability.gunicorn_logger.StructuredAccessLogger"

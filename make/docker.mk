@@ -7,8 +7,6 @@ COMPOSE_PROJECT ?= wsgateway
 ENGINE_DIR ?= /var/tmp/wsgateway-engine
 # Seconds `make up` waits for every service to be healthy.
 UP_TIMEOUT ?= 300
-DEMO_USERNAME ?= demo
-DEMO_PASSWORD ?= demo-password-change-me
 # Host ports of the demo page and of the gateway emulator (docs/local-stack.md).
 LOCAL_WEB_PORT ?= 8000
 LOCAL_WS_PORT ?= 8001
@@ -90,3 +88,28 @@ logs: ## Follow the logs of every service of the local stack
 	export POSTGRES_IMAGE="$$(docker/images.sh postgres --no-build)"; \
 	echo "==> Following the logs of project $(COMPOSE_PROJECT) (Ctrl-C stops following, not the stack)"; \
 	$(COMPOSE) logs -f --tail=100
+
+.PHONY: smoke-test
+smoke-test: ## The deployment smoke test: in the compose stack, or against SMOKE_BASE_URL from here
+ifdef SMOKE_BASE_URL
+	@echo "==> Smoke test against $(SMOKE_BASE_URL) from this machine (database steps only with SMOKE_DATABASE_STEPS=true)"
+	cd app && SMOKE_ENVIRONMENT="$${SMOKE_ENVIRONMENT:-$(SMOKE_BASE_URL)}" ../$(PY) manage.py smoke_test
+else
+	@$(DOCKER_ENV) $(COMPOSE_ENV) \
+	export POSTGRES_IMAGE="$$(docker/images.sh postgres --no-build)"; \
+	echo "==> Smoke test inside the compose stack (project $(COMPOSE_PROJECT); make up first)"; \
+	$(COMPOSE) run --rm smoke
+endif
+
+.PHONY: e2e
+e2e: $(VENV)/.installed ## Browser tests (Chromium) against the running stack; stops and restarts web2
+	@$(DOCKER_ENV) $(COMPOSE_ENV) \
+	export POSTGRES_IMAGE="$$(docker/images.sh postgres --no-build)"; \
+	echo "==> Browser tests against http://localhost:$(LOCAL_WEB_PORT)/ (screenshots in test-artifacts/)"; \
+	status=0; \
+	E2E_BASE_URL="http://localhost:$(LOCAL_WEB_PORT)" E2E_USERNAME="$(DEMO_USERNAME)" \
+	E2E_PASSWORD="$(DEMO_PASSWORD)" E2E_STOP_REPLICA="$(COMPOSE) stop web2" \
+		$(PY) -m pytest tests/e2e -p no:cacheprovider -v || status=$$?; \
+	echo "==> Starting web2 again"; \
+	$(COMPOSE) start web2; \
+	exit $$status

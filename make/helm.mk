@@ -12,8 +12,6 @@ HELM_TIMEOUT ?= 10m
 # Extra arguments for helm, e.g. HELM_ARGS="--set web.replicas=3".
 HELM_ARGS ?=
 CHECKOV_VENV ?= $(VENV)/checkov
-# The chart tests' tools in the project venv, until requirements/dev.lock pins them.
-HELM_TEST_PINS ?= helm-python-sdk==0.2.2 kubernetes-validate==1.37.0 yamllint==1.38.0
 
 ENV_VALUES = k8s/environments/$(ENV)/values.yaml
 # Fails unless ENV names a folder of k8s/environments.
@@ -29,15 +27,15 @@ SHOW_CONTEXT = if command -v kubectl >/dev/null 2>&1; then \
 		echo "    kube context: $$(kubectl config current-context 2>/dev/null || echo none)"; fi;
 
 .PHONY: helm-tools
-helm-tools: $(VENV)/.installed ## Install the chart tests' tools (checkov in .venv/checkov)
-	@if ! $(PY) -c "import helm_python, kubernetes_validate, yamllint" 2>/dev/null; then \
-		echo "==> Installing $(HELM_TEST_PINS) into $(VENV)"; \
-		$(PY) -m pip install --quiet $(HELM_TEST_PINS); fi
-	@test -x $(CHECKOV_VENV)/bin/checkov || { \
-		echo "==> Creating $(CHECKOV_VENV) from requirements/helm-tools.txt"; \
-		python3 -m venv $(CHECKOV_VENV) && \
-		$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements/helm-tools.txt; }
+helm-tools: $(CHECKOV_VENV)/.installed ## Install checkov into its own venv (.venv/checkov)
+
+# checkov's own pins conflict with requirements/dev.lock, so it gets a virtualenv of its own.
+$(CHECKOV_VENV)/.installed: requirements/checkov.lock
+	@echo "==> Creating $(CHECKOV_VENV) from requirements/checkov.lock"
+	@test -x $(CHECKOV_VENV)/bin/python || python3 -m venv $(CHECKOV_VENV)
+	@$(CHECKOV_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements/checkov.lock
 	@echo "==> checkov $$($(CHECKOV_VENV)/bin/checkov --version)"
+	@touch $@
 
 .PHONY: helm-docs
 helm-docs: ## Regenerate helm/README.md from helm/values.yaml

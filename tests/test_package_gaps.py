@@ -73,7 +73,7 @@ def test_concurrent_connects_admit_exactly_the_limit(
     def counting_then_waiting(cls, *args, **kwargs):
         result = original(cls, *args, **kwargs)
         with contextlib.suppress(threading.BrokenBarrierError):
-            barrier.wait(timeout=1)
+            barrier.wait(timeout=5)
         return result
 
     monkeypatch.setattr(ConnectionRateLimit, "check_rate_limit", classmethod(counting_then_waiting))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.http.request import split_domain_port
 
 from observability.logging_config import configure_logging
 
@@ -50,8 +51,10 @@ ALLOWED_HOSTS = env.list(
 )
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DJANGO_ENV=production")
-if WS_INTEGRATION_HOST not in ALLOWED_HOSTS:
-    ALLOWED_HOSTS.append(WS_INTEGRATION_HOST)
+# Django checks the host without its port, the package with it: allow both forms.
+for _host in (WS_INTEGRATION_HOST, split_domain_port(WS_INTEGRATION_HOST)[0]):
+    if _host and _host not in ALLOWED_HOSTS:
+        ALLOWED_HOSTS.append(_host)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [

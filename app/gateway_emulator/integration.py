@@ -91,11 +91,7 @@ class Integration:
         headers = {**self._headers(connection, url), **(handshake or {})}
         started = time.monotonic()
         try:
-            # API Gateway does not follow redirects: a 3xx refuses the handshake.
-            async with self._session.post(
-                await self._address(url), data=body, headers=headers, allow_redirects=False
-            ) as response:
-                await response.read()
+            status = await self._post(url, body, headers)
         except (aiohttp.ClientError, OSError, TimeoutError) as error:
             timed_out = isinstance(error, TimeoutError)
             log.warning(
@@ -110,10 +106,34 @@ class Integration:
             "emulator.integration.call",
             route=route,
             connection_id=connection.connection_id,
-            status=response.status,
+            status=status,
             duration_ms=round((time.monotonic() - started) * 1000, 1),
         )
-        return response.status
+        return status
+
+    async def _post(self, url: URL, body: bytes, headers: Mapping[str, str]) -> int:
+        """POST, trying the next replica when one refuses the connection.
+
+        A load balancer routes around a stopped target; a refused connection never reached
+        Django, so trying the next address cannot run a call twice.
+        """
+        refused = 0
+        while True:
+            try:
+                return await self._post_once(url, body, headers)
+            except aiohttp.ClientConnectorError:
+                refused += 1
+                # Read after the first call: that one resolves the upstream's addresses.
+                if refused >= (self._upstream.size if self._upstream else 1):
+                    raise
+
+    async def _post_once(self, url: URL, body: bytes, headers: Mapping[str, str]) -> int:
+        # API Gateway does not follow redirects: a 3xx refuses the handshake.
+        async with self._session.post(
+            await self._address(url), data=body, headers=headers, allow_redirects=False
+        ) as response:
+            await response.read()
+            return response.status
 
     def _headers(self, connection: Connection, url: URL) -> dict[str, str]:
         headers = {

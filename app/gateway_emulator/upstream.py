@@ -38,6 +38,11 @@ class UpstreamPool:
         self._turn = 0
         self._lock = asyncio.Lock()
 
+    @property
+    def size(self) -> int:
+        """How many replicas are known (at least one attempt is always made)."""
+        return max(1, len(self._addresses))
+
     async def url_for(self, url: URL) -> URL:
         """``url`` sent to the next upstream address, over plain HTTP."""
         address = await self._next_address()

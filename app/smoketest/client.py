@@ -1,5 +1,6 @@
 """The smoke test's browser: HTTP with cookies and CSRF, and WebSocket connections."""
 
+import contextlib
 import json
 import re
 import time
@@ -15,6 +16,11 @@ class SmokeBrowser:
     def __init__(self, config: SmokeConfig) -> None:
         self.config = config
         self.http = requests.Session()
+        self._sockets = contextlib.ExitStack()
+
+    def close(self) -> None:
+        """Close every WebSocket this browser opened (closing twice is harmless)."""
+        self._sockets.close()
 
     def _url(self, path: str) -> str:
         return f"{self.config.base_url}{path}"
@@ -64,11 +70,13 @@ class SmokeBrowser:
     def open_socket(self) -> ClientConnection:
         query = urlencode({"ws_token": self.token(), "channel": self.config.channel})
         cookie = "; ".join(f"{name}={value}" for name, value in self.http.cookies.items())
-        return connect(
-            f"{self.config.ws_url}?{query}",
-            additional_headers={"Cookie": cookie},
-            origin=self.config.origin,
-            open_timeout=self.config.timeout,
+        return self._sockets.enter_context(
+            connect(
+                f"{self.config.ws_url}?{query}",
+                additional_headers={"Cookie": cookie},
+                origin=self.config.origin,
+                open_timeout=self.config.timeout,
+            )
         )
 
     def wait_for(self, socket: ClientConnection, predicate, what: str) -> dict:

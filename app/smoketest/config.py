@@ -13,6 +13,8 @@ class SmokeConfig:
     password: str
     channel: str = "smoke"
     log_source: str = "none"
+    # Steps 4, 7, 10, 11 read and write the database: only where it is the deployment's own.
+    database_steps: bool = False
     environment: str = "local compose stack"
     timeout: float = 10.0
 
@@ -30,6 +32,8 @@ class SmokeConfig:
             password=password,
             channel=os.environ.get("SMOKE_CHANNEL", "smoke"),
             log_source=os.environ.get("SMOKE_LOG_SOURCE", "none"),
+            database_steps=os.environ.get("SMOKE_DATABASE_STEPS", "").lower()
+            in {"1", "true", "yes"},
             environment=os.environ.get("SMOKE_ENVIRONMENT", base_url),
             timeout=float(os.environ.get("SMOKE_TIMEOUT_SECONDS", "10")),
         )

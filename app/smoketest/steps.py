@@ -7,8 +7,6 @@ import time
 from collections.abc import Callable
 
 from django.core.management import call_command
-from django.db import connection
-from django.db.utils import OperationalError
 from django.utils import timezone
 from django_aws_api_gateway_websockets.models import WebSocketSession
 
@@ -25,18 +23,9 @@ CLEANUP_COMMANDS = (
 )
 
 
-def database_reachable() -> bool:
-    try:
-        connection.ensure_connection()
-    except OperationalError:
-        return False
-    return True
-
-
 class SmokeTest:
-    def __init__(self, config: SmokeConfig, has_database: bool, logs: LogSource | None) -> None:
+    def __init__(self, config: SmokeConfig, logs: LogSource | None) -> None:
         self.config = config
-        self.has_database = has_database
         self.logs = logs
         self.browser = SmokeBrowser(config)
         self.started_at = time.time()
@@ -62,8 +51,11 @@ class SmokeTest:
         ]
 
     def _need_database(self) -> None:
-        if not self.has_database:
-            raise NotRun("no database here: run it in the stack or in-cluster (helm test)")
+        if not self.config.database_steps:
+            raise NotRun(
+                "database steps are off: SMOKE_DATABASE_STEPS=true where the deployment's "
+                "database is reachable (the compose stack, helm test)"
+            )
 
     def open_page(self) -> str:
         self.browser.sign_in()
@@ -134,8 +126,7 @@ class SmokeTest:
         return f"both clients received it in channel {self.config.channel}"
 
     def disconnect(self) -> str:
-        for socket in self.sockets:
-            socket.close()
+        self.browser.close()
         return f"{len(self.sockets)} connections closed"
 
     def sessions_disconnected(self) -> str:

@@ -5,7 +5,9 @@ import asyncio
 import pytest
 from yarl import URL
 
-from gateway_emulator.config import Upstream
+from gateway_emulator.config import EmulatorConfig, Upstream
+from gateway_emulator.connections import Connection
+from gateway_emulator.integration import Integration, new_session
 from gateway_emulator.routing import DEFAULT_ROUTE, select_route
 from gateway_emulator.upstream import UpstreamPool
 
@@ -65,3 +67,22 @@ def test_a_name_that_never_resolves_fails_the_call():
 )
 def test_route_selection_on_the_action(frame, route):
     assert select_route(frame, {"chat"}) == route
+
+
+def test_a_stopped_replica_is_routed_around(stand_in):
+    """One address refuses connections (a stopped replica): every frame still reaches Django."""
+
+    async def two_replicas(host: str, port: int) -> list[str]:
+        return ["127.0.0.1", "127.0.0.2"]  # nothing listens on 127.0.0.2: refused
+
+    async def run() -> None:
+        config = EmulatorConfig(target_url=URL(f"http://localhost:{stand_in.port}/ws/"))
+        pool = UpstreamPool(Upstream("web", stand_in.port), resolve=two_replicas)
+        async with new_session() as session:
+            integration = Integration(config, session, pool)
+            connection = Connection("Abc123Def456Gh0=", None, "203.0.113.9", "test", "http", 8001)
+            for _ in range(4):
+                await integration.message(connection, b'{"action": "ping"}')
+
+    asyncio.run(run())
+    assert len(stand_in.stand_in.calls_to("default")) == 4

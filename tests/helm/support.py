@@ -24,7 +24,7 @@ HOOK_ANNOTATION = "helm.sh/hook"
 def install_hint(what: str) -> str:
     return (
         f"{what} is not installed in this virtualenv: `make helm-tools` installs the chart's test "
-        "tools (requirements/helm-tools.txt)"
+        "tools (requirements/checkov.lock)"
     )
 
 

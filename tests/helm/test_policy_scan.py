@@ -29,7 +29,7 @@ def checkov_binary() -> str:
             return candidate
     raise AssertionError(
         "checkov is not installed: run `make helm-tools` (it creates .venv/checkov from "
-        "requirements/helm-tools.txt), or set CHECKOV to a checkov executable"
+        "requirements/checkov.lock), or set CHECKOV to a checkov executable"
     )
 
 

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from smoketest.config import SmokeConfig
 from smoketest.logs import log_source
 from smoketest.report import Report
-from smoketest.steps import SmokeTest, database_reachable
+from smoketest.steps import SmokeTest
 
 
 class Command(BaseCommand):
@@ -20,19 +20,21 @@ class Command(BaseCommand):
             logs = log_source(config.log_source)
         except ValueError as error:
             raise CommandError(str(error)) from error
-        has_database = database_reachable()
         self.stdout.write(f"Smoke test against: {config.environment}")
         self.stdout.write(
             f"  web {config.base_url} · websocket {config.ws_url} · user {config.username}"
         )
-        database = "reachable" if has_database else "not reachable (database steps not run)"
+        database = "used" if config.database_steps else "not used (SMOKE_DATABASE_STEPS is off)"
         self.stdout.write(
             f"  database: {database} · logs: {logs.description if logs else 'none'}\n"
         )
         report = Report(self.stdout)
-        smoke = SmokeTest(config, has_database, logs)
-        for title, action in smoke.steps():
-            report.step(title, action)
+        smoke = SmokeTest(config, logs)
+        try:
+            for title, action in smoke.steps():
+                report.step(title, action)
+        finally:
+            smoke.browser.close()
         self.stdout.write(f"\n{'FAILED' if report.failed else 'PASSED'}: {report.summary()}")
         if report.failed:
             sys.exit(1)

@@ -1,0 +1,77 @@
+"""`manage.py smoke_test` end to end: gunicorn, the emulator, the database, the logs."""
+
+import io
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.management import call_command
+from django_aws_api_gateway_websockets.models import clear_boto3_client_cache
+
+from realtime.management_endpoint import install_management_endpoint_redirect
+from tests.support import gateway as gw
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def smoke_user(django_user_model):
+    user = django_user_model.objects.create_user(
+        "smoke", password="smoke-password-123", is_staff=True
+    )
+    user.user_permissions.add(Permission.objects.get(codename="send_broadcast"))
+    return user
+
+
+@pytest.fixture
+def smoke_env(monkeypatch, settings, django_emulator, django_web, smoke_user):
+    emulator = django_emulator()
+    # Step 7 posts from this process, through the emulator as the web processes do.
+    settings.WS_MANAGEMENT_ENDPOINT_URL = emulator.url
+    install_management_endpoint_redirect()
+    clear_boto3_client_cache()
+    for name, value in {
+        "SMOKE_BASE_URL": django_web.url,
+        "SMOKE_WS_URL": f"ws://127.0.0.1:{emulator.port}/{gw.STAGE}",
+        "SMOKE_ORIGIN": gw.ORIGIN,
+        "SMOKE_USERNAME": "smoke",
+        "SMOKE_PASSWORD": "smoke-password-123",
+        "SMOKE_LOG_SOURCE": f"file:{django_web.log_path}",
+        "SMOKE_DATABASE_STEPS": "true",
+        "SMOKE_ENVIRONMENT": "pytest: gunicorn + emulator",
+    }.items():
+        monkeypatch.setenv(name, value)
+    yield
+    clear_boto3_client_cache()
+
+
+def run_smoke_test() -> tuple[str, int]:
+    out = io.StringIO()
+    try:
+        call_command("smoke_test", stdout=out)
+    except SystemExit as exit_:
+        return out.getvalue(), int(exit_.code)
+    return out.getvalue(), 0
+
+
+def test_every_step_passes_against_a_working_deployment(smoke_env):
+    output, code = run_smoke_test()
+    assert code == 0, output
+    assert "Smoke test against: pytest: gunicorn + emulator" in output
+    assert sum(line.startswith("✓") for line in output.splitlines()) == 12, output
+    assert output.rstrip().splitlines()[-1].startswith("PASSED: 12 passed, 0 failed, 0 not run")
+
+
+def test_a_wrong_password_fails_at_step_1_and_exits_non_zero(smoke_env, monkeypatch):
+    monkeypatch.setenv("SMOKE_PASSWORD", "wrong-password")
+    output, code = run_smoke_test()
+    assert code == 1
+    assert "✗  1. open a page that uses WebSockets" in output
+    assert "FAILED: 0 passed, 1 failed, 11 not run" in output
+
+
+def test_without_database_steps_those_steps_are_reported_not_run(smoke_env, monkeypatch):
+    monkeypatch.delenv("SMOKE_DATABASE_STEPS")
+    monkeypatch.setenv("SMOKE_LOG_SOURCE", "none")
+    output, code = run_smoke_test()
+    assert code == 0, output
+    assert "PASSED: 7 passed, 0 failed, 5 not run" in output
