@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from django_aws_api_gateway_websockets.models import WebSocketSession, WebSocketToken
 
 
@@ -85,3 +86,39 @@ def test_management_endpoint_redirect_is_off_unless_configured(settings):
 
     settings.WS_MANAGEMENT_ENDPOINT_URL = ""
     assert install_management_endpoint_redirect() is False
+
+
+def test_answers_come_in_the_version_the_client_speaks(connected, caller, management_api):
+    connection_id = connected()
+    caller.message(connection_id, json.dumps({"action": "ping", "v": 2, "ref": "a"}))
+    caller.message(connection_id, json.dumps({"action": "ping", "v": 1, "ref": "b"}))
+    v2, v1 = management_api.received(connection_id)
+    assert (v2["v"], v2["ref"], "sent_at" in v2) == (2, "a", True)
+    assert v1 == {"v": 1, "type": "pong", "connection_id": connection_id, "ref": "b"}
+
+
+@pytest.mark.parametrize("version", [3, 0, "2", True])
+def test_an_unsupported_version_gets_an_error_frame(connected, caller, management_api, version):
+    connection_id = connected()
+    response = caller.message(connection_id, json.dumps({"action": "ping", "v": version}))
+    assert response.status_code == 400
+    error = management_api.received(connection_id)[-1]
+    assert error == {
+        "v": 1,
+        "type": "error",
+        "error": "unsupported protocol version",
+        "supported": [1, 2],
+        "ref": None,
+    }
+
+
+def test_a_release_speaking_version_1_refuses_version_2(
+    connected, caller, management_api, settings
+):
+    """The previous release (blue in the drill): version 1 only, and v1 broadcasts."""
+    settings.WS_PROTOCOL_VERSION = 1
+    connection_id = connected()
+    assert caller.message(connection_id, json.dumps({"action": "ping", "v": 2})).status_code == 400
+    assert management_api.received(connection_id)[-1]["supported"] == [1]
+    assert caller.message(connection_id, json.dumps({"action": "ping"})).status_code == 200
+    assert "sent_at" not in management_api.received(connection_id)[-1]

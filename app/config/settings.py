@@ -201,6 +201,12 @@ WS_MANAGEMENT_ENDPOINT_URL = env.str("WS_MANAGEMENT_ENDPOINT_URL", default="")
 if PRODUCTION and WS_MANAGEMENT_ENDPOINT_URL:
     raise ImproperlyConfigured("WS_MANAGEMENT_ENDPOINT_URL must not be set in production")
 
+# The WebSocket protocol version this release speaks (realtime/protocol.py): 2, or 1 to
+# speak only what the previous release spoke.
+WS_PROTOCOL_VERSION = env.int("WS_PROTOCOL_VERSION", default=2)
+if WS_PROTOCOL_VERSION not in {1, 2}:
+    raise ImproperlyConfigured("WS_PROTOCOL_VERSION must be 1 or 2")
+
 # --- Broadcast fan-out and cleanup ------------------------------------------------------
 BROADCAST_CONCURRENCY = env.int("BROADCAST_CONCURRENCY", default=32)
 BROADCAST_BATCH_SIZE = env.int("BROADCAST_BATCH_SIZE", default=1000)

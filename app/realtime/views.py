@@ -5,7 +5,9 @@ and closes the package's known gaps (docs/security.md lists them) in overrides, 
 forking the package.
 """
 
+import functools
 import re
+from collections.abc import Callable
 
 import structlog
 from django.conf import settings
@@ -17,13 +19,41 @@ from django_aws_api_gateway_websockets.views import WebSocketTokenView, WebSocke
 from broadcasts.queue import enqueue_broadcast
 from realtime import admission
 from realtime.client_ip import client_ip
-from realtime.protocol import MAX_TEXT_LENGTH, frame, reference
+from realtime.protocol import (
+    MAX_TEXT_LENGTH,
+    accepted_versions,
+    client_version,
+    frame,
+    reference,
+)
 from realtime.rejections import classify
 from realtime.sending import send_to_session
 
 log = structlog.get_logger(__name__)
 
 BROADCAST_PERMISSION = "broadcasts.send_broadcast"
+
+
+def speaks_protocol(handler: Callable) -> Callable:
+    """Run the handler only for a protocol version this release accepts; else tell the
+    client which versions it may use, in the oldest of them."""
+
+    @functools.wraps(handler)
+    def checked(self, request, *args, **kwargs) -> HttpResponse:
+        self.client_version = client_version(self.body)
+        if self.client_version is None:
+            supported = sorted(accepted_versions())
+            log.warning("ws.message.unsupported_version", version=str(self.body.get("v"))[:16])
+            self._reply(
+                "error",
+                version=supported[0],
+                error="unsupported protocol version",
+                supported=supported,
+            )
+            return self._return_bad_request("Invalid request format (version)")
+        return handler(self, request, *args, **kwargs)
+
+    return checked
 
 
 class RealtimeWebSocketView(WebSocketView):
@@ -37,6 +67,8 @@ class RealtimeWebSocketView(WebSocketView):
     SEND_EXCEPTION_MAIL = False
     # ``re.match`` with ``$`` accepts a trailing newline; names are checked with fullmatch.
     CHANNEL_NAME_PATTERN = re.compile(r"[a-zA-Z0-9_-]+")
+    # The protocol version the current caller speaks (set by ``speaks_protocol``).
+    client_version: int | None = None
 
     # --- Closing the package's gaps ---------------------------------------------------
 
@@ -128,17 +160,15 @@ class RealtimeWebSocketView(WebSocketView):
             log.info("ws.disconnected")
         return response
 
-    # --- Handlers clients call with {"action": "<name>", ...} -----------------------
+    # --- Handlers clients call with {"action": "<name>", "v": <version>, ...} ---------
 
+    @speaks_protocol
     def ping(self, request, *args, **kwargs) -> JsonResponse:
         """Answer with the caller's connection id, through the Management API."""
-        self._reply(
-            frame(
-                "pong", connection_id=self.websocket_session.connection_id, ref=reference(self.body)
-            )
-        )
+        self._reply("pong", connection_id=self.websocket_session.connection_id)
         return JsonResponse({})
 
+    @speaks_protocol
     def join(self, request, *args, **kwargs) -> HttpResponse:
         """Move this connection to ``channel``, if its ChannelPermission row allows."""
         refused = self.change_channel(request, *args, **kwargs)
@@ -147,18 +177,20 @@ class RealtimeWebSocketView(WebSocketView):
         channel = self.websocket_session.channel_name
         structlog.contextvars.bind_contextvars(channel=channel)
         log.info("ws.channel.joined")
-        self._reply(frame("joined", channel=channel, ref=reference(self.body)))
+        self._reply("joined", channel=channel)
         return JsonResponse({})
 
+    @speaks_protocol
     def leave(self, request, *args, **kwargs) -> JsonResponse:
         """Leave the current channel; the connection stays open, in no channel."""
         session = self.websocket_session
         session.channel_name = ""
         session.save(update_fields=["channel_name", "updated_on"])
         log.info("ws.channel.left")
-        self._reply(frame("left", ref=reference(self.body)))
+        self._reply("left")
         return JsonResponse({})
 
+    @speaks_protocol
     def broadcast(self, request, *args, **kwargs) -> HttpResponse:
         """Queue ``text`` for every connection in ``channel``; needs a Django permission."""
         if not request.user.has_perm(BROADCAST_PERMISSION):
@@ -174,23 +206,19 @@ class RealtimeWebSocketView(WebSocketView):
             frame("broadcast", channel=channel, text=text, sender=request.user.get_username()),
             sender=request.user,
         )
-        self._reply(
-            frame(
-                "broadcast_queued",
-                broadcast_id=broadcast.pk,
-                channel=channel,
-                ref=reference(self.body),
-            )
-        )
+        self._reply("broadcast_queued", broadcast_id=broadcast.pk, channel=channel)
         return JsonResponse({})
 
+    @speaks_protocol
     def default(self, request, *args, **kwargs) -> JsonResponse:
         """A frame naming no handler we offer: tell the client, change nothing."""
         log.info("ws.message.unknown_handler")
-        self._reply(frame("error", error="unknown action", ref=reference(self.body)))
+        self._reply("error", error="unknown action")
         return JsonResponse({})
 
-    def _reply(self, data: dict) -> None:
+    def _reply(self, kind: str, version: int | None = None, **fields) -> None:
+        """Answer the caller in the protocol version it spoke, echoing its ``ref``."""
+        data = frame(kind, version or self.client_version, ref=reference(self.body), **fields)
         send_to_session(
             self.websocket_session, self.api_gateway.api_id, self.api_gateway.stage_name, data
         )

@@ -9,7 +9,9 @@
   const BACKOFF_BASE_MS = 500;
   const BACKOFF_CAP_MS = 30000;
 
-  const state = { socket: null, attempt: 0, wanted: false, connectionId: null, frames: [], nextRef: 1 };
+  // The protocol version this page speaks (app/realtime/protocol.py); lowered when a server
+  // of the previous release answers that it does not speak it (during a rollback).
+  const state = { socket: null, attempt: 0, wanted: false, connectionId: null, frames: [], nextRef: 1, version: 2 };
   window.realtimeDemo = state;
 
   function show(text, kind = "info") {
@@ -59,7 +61,7 @@
 
   function send(message) {
     if (!state.socket || state.socket.readyState !== WebSocket.OPEN) return false;
-    state.socket.send(JSON.stringify({ ...message, ref: state.nextRef++ }));
+    state.socket.send(JSON.stringify({ ...message, v: state.version, ref: state.nextRef++ }));
     return true;
   }
 
@@ -72,6 +74,10 @@
       return;
     }
     state.frames.push(frame);
+    if (frame.type === "error" && Array.isArray(frame.supported)) {
+      state.version = Math.max(...frame.supported);
+      show(`server speaks protocol ${frame.supported.join(", ")}: switching to ${state.version}`, "error");
+    }
     if (frame.type === "pong") {
       state.connectionId = frame.connection_id;
       el("connection-id").textContent = frame.connection_id;
