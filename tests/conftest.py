@@ -1,4 +1,5 @@
 import os
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -26,8 +27,10 @@ for _name, _value in {
 def pytest_configure(config) -> None:
     """Stop at once, with instructions, when PostgreSQL is not there: never skip its tests."""
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+    # The server's maintenance database: pytest-django creates test_<name> from there.
+    maintenance = urlunsplit(urlsplit(url)._replace(path="/postgres"))
     try:
-        psycopg.connect(url, connect_timeout=3).close()
+        psycopg.connect(maintenance, connect_timeout=3).close()
     except psycopg.OperationalError as error:
         pytest.exit(
             f"PostgreSQL is not reachable at DATABASE_URL={url}: {error}\n"

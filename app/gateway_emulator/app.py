@@ -17,7 +17,7 @@ SHUTDOWN_GRACE_SECONDS = 10
 async def build_app(config: EmulatorConfig) -> web.Application:
     """Async, so the HTTP client session is created inside the running loop."""
     session = new_session()
-    upstream = UpstreamPool(config.upstream) if config.upstream else None
+    upstream = UpstreamPool.from_config(config)
     gateway = Gateway(config, Integration(config, session, upstream))
 
     app = web.Application()

@@ -25,13 +25,22 @@ class Upstream:
     host: str
     port: int
 
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
 
 @dataclass(frozen=True)
 class EmulatorConfig:
     host: str = "0.0.0.0"  # noqa: S104 - it serves other containers in docker compose
     port: int = 8001
     target_url: URL = DEFAULT_TARGET_URL
-    upstream: Upstream | None = None
+    # Where integration calls go (the Host header stays the target's): host:port entries,
+    # each name resolving to one or more replicas.
+    upstreams: tuple[Upstream, ...] = ()
+    # A file holding that list instead, read again at every refresh: rewriting it moves the
+    # traffic, as flipping a Service's selector does (the blue/green drill).
+    upstream_file: str | None = None
+    upstream_refresh: float = 5.0
     api_id: str = "local"
     stage: str = "local"
     gateway_secret: str | None = None
@@ -69,13 +78,15 @@ def _target_url(value: str) -> URL:
     return url
 
 
-def _upstream(value: str) -> Upstream | None:
-    if not value:
-        return None
-    url = URL(f"http://{value}")
-    if not url.host or url.explicit_port is None or url.raw_path not in {"", "/"}:
-        raise ValueError("must be host:port, e.g. web:8000")
-    return Upstream(url.host, url.explicit_port)
+def parse_upstreams(value: str) -> tuple[Upstream, ...]:
+    """``host:port[,host:port...]``; empty means none."""
+    upstreams = []
+    for entry in filter(None, (part.strip() for part in value.split(","))):
+        url = URL(f"http://{entry}")
+        if not url.host or url.explicit_port is None or url.raw_path not in {"", "/"}:
+            raise ValueError("must be host:port[,host:port...], e.g. web:8000")
+        upstreams.append(Upstream(url.host, url.explicit_port))
+    return tuple(upstreams)
 
 
 def _matching(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
@@ -154,7 +165,9 @@ _VARIABLES: dict[str, tuple[str, Callable[[str], object]]] = {
     "EMULATOR_HOST": ("host", str),
     "EMULATOR_PORT": ("port", _port),
     "EMULATOR_TARGET_URL": ("target_url", _target_url),
-    "EMULATOR_UPSTREAM": ("upstream", _upstream),
+    "EMULATOR_UPSTREAM": ("upstreams", parse_upstreams),
+    "EMULATOR_UPSTREAM_FILE": ("upstream_file", str),
+    "EMULATOR_UPSTREAM_REFRESH_SECONDS": ("upstream_refresh", _seconds),
     "EMULATOR_API_ID": ("api_id", _matching(_API_ID, "1-64 letters, digits, '-' or '_'")),
     "EMULATOR_STAGE": ("stage", _stage),
     "EMULATOR_GATEWAY_SECRET": ("gateway_secret", _secret),

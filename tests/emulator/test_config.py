@@ -39,7 +39,7 @@ def test_every_variable_is_read():
         }
     )
     assert config.target_host == "app.example.com"
-    assert config.upstream == Upstream("web", 8000)
+    assert config.upstreams == (Upstream("web", 8000),)
     assert config.routes == {"chat": URL("http://chat:9000/ws/chat")}
     assert (config.idle_timeout, config.max_duration, config.drop_disconnects) == (2.5, 60.0, True)
     assert (config.log_format, config.log_level, config.gateway_secret) == (

@@ -23,7 +23,7 @@ def addresses_in_turn(answers: list[list[str] | OSError], calls: int, refresh: f
         return answer
 
     async def run() -> list[str]:
-        pool = UpstreamPool(Upstream("web", 8000), refresh_seconds=refresh, resolve=resolve)
+        pool = UpstreamPool(lambda: (Upstream("web", 8000),), refresh, resolve)
         url = URL("http://localhost:8000/ws/default")
         rewritten = [await pool.url_for(url) for _ in range(calls)]
         assert {(u.scheme, u.port, u.path) for u in rewritten} == {("http", 8000, "/ws/default")}
@@ -46,6 +46,40 @@ def test_the_name_is_resolved_again_so_new_replicas_get_calls():
 def test_a_failed_lookup_keeps_the_known_replicas():
     hosts = addresses_in_turn([["10.0.0.2"], OSError("no DNS")], calls=3, refresh=0)
     assert hosts == ["10.0.0.2"] * 3
+
+
+def test_several_upstreams_share_the_calls():
+    async def resolve(host: str, port: int) -> list[str]:
+        return {"blue": ["10.0.0.2"], "green": ["10.0.1.2", "10.0.1.3"]}[host]
+
+    async def run() -> list[str]:
+        pool = UpstreamPool(lambda: (Upstream("blue", 8000), Upstream("green", 9000)), 60, resolve)
+        return [str((await pool.url_for(URL("http://localhost/ws/x"))).origin()) for _ in range(3)]
+
+    assert sorted(asyncio.run(run())) == [
+        "http://10.0.0.2:8000",
+        "http://10.0.1.2:9000",
+        "http://10.0.1.3:9000",
+    ]
+
+
+def test_rewriting_the_upstream_file_moves_the_traffic(tmp_path):
+    """The blue/green switch: the file names the active colour."""
+    active = tmp_path / "active-upstream"
+    active.write_text("127.0.0.1:8000")
+    config = EmulatorConfig(upstream_file=str(active), upstream_refresh=0)
+
+    async def run() -> list[int | None]:
+        pool = UpstreamPool.from_config(config)
+        url = URL("http://localhost:8000/ws/default")
+        before = (await pool.url_for(url)).port
+        active.write_text("127.0.0.1:9000\n")
+        after = (await pool.url_for(url)).port
+        active.write_text("not an upstream")  # half-written: keep the last good list
+        kept = (await pool.url_for(url)).port
+        return [before, after, kept]
+
+    assert asyncio.run(run()) == [8000, 9000, 9000]
 
 
 def test_a_name_that_never_resolves_fails_the_call():
@@ -77,7 +111,7 @@ def test_a_stopped_replica_is_routed_around(stand_in):
 
     async def run() -> None:
         config = EmulatorConfig(target_url=URL(f"http://localhost:{stand_in.port}/ws/"))
-        pool = UpstreamPool(Upstream("web", stand_in.port), resolve=two_replicas)
+        pool = UpstreamPool(lambda: (Upstream("web", stand_in.port),), resolve=two_replicas)
         async with new_session() as session:
             integration = Integration(config, session, pool)
             connection = Connection("Abc123Def456Gh0=", None, "203.0.113.9", "test", "http", 8001)
