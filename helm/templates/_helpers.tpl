@@ -32,8 +32,11 @@ most 52 (the Job controller appends 11). componentName truncates the prefix, nev
 
 {{/* The running version: the image tag, else appVersion, as a valid label value. */}}
 {{- define "wsgateway.version" -}}
-{{- $v := default .Chart.AppVersion .Values.image.tag -}}
-{{- regexReplaceAll "[^A-Za-z0-9_.-]" $v "_" | trunc 63 | trimSuffix "-" | trimSuffix "_" | trimSuffix "." -}}
+{{- include "wsgateway.labelValue" (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+
+{{- define "wsgateway.labelValue" -}}
+{{- regexReplaceAll "[^A-Za-z0-9_.-]" . "_" | trunc 63 | trimSuffix "-" | trimSuffix "_" | trimSuffix "." -}}
 {{- end -}}
 
 {{/* Selector labels: (dict "ctx" $ "component" "web") */}}
@@ -43,11 +46,12 @@ app.kubernetes.io/instance: {{ .ctx.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
-{{/* The recommended labels: (dict "ctx" $ "component" "web") */}}
+{{/* The recommended labels: (dict "ctx" $ "component" "web"), optionally "version" (a label
+value) when the object runs another image than image.tag (a blue/green colour). */}}
 {{- define "wsgateway.labels" -}}
 helm.sh/chart: {{ include "wsgateway.chart" .ctx }}
 {{ include "wsgateway.selectorLabels" . }}
-app.kubernetes.io/version: {{ include "wsgateway.version" .ctx | quote }}
+app.kubernetes.io/version: {{ .version | default (include "wsgateway.version" .ctx) | quote }}
 app.kubernetes.io/part-of: {{ .ctx.Values.partOf }}
 app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
 {{- with .ctx.Values.commonLabels }}
@@ -141,6 +145,10 @@ GUNICORN_MAX_REQUESTS_JITTER: {{ .Values.web.gunicorn.maxRequestsJitter | quote 
 {{- define "wsgateway.allowedHosts" -}}
 {{- $hosts := .Values.config.allowedHosts -}}
 {{- if not $hosts -}}{{- $hosts = list .Values.config.integrationHost -}}{{- end -}}
+{{- $preview := .Values.blueGreen.preview.ingressHost -}}
+{{- if and .Values.blueGreen.enabled $preview (not (has $preview $hosts)) -}}
+{{- $hosts = append $hosts $preview -}}
+{{- end -}}
 {{- join "," $hosts -}}
 {{- end -}}
 
@@ -259,8 +267,9 @@ come from the ConfigMap with envFrom (see wsgateway.envFrom).
 {{- $n -}}
 {{- end -}}
 
+{{/* Blue/green counts every colour that may run at once (wsgateway.webCopies). */}}
 {{- define "wsgateway.connectionBudget" -}}
-{{- $web := mul (include "wsgateway.webMaxReplicas" . | int) .Values.web.gunicorn.workers .Values.database.poolMaxSize -}}
+{{- $web := mul (include "wsgateway.webCopies" . | int) (include "wsgateway.webMaxReplicas" . | int) .Values.web.gunicorn.workers .Values.database.poolMaxSize -}}
 {{- $cron := mul (include "wsgateway.enabledCronJobs" . | int) .Values.database.poolMaxSize -}}
 {{- add $web $cron 1 -}}
 {{- end -}}

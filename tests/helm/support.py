@@ -124,11 +124,25 @@ def pod_spec(obj: dict) -> dict:
     return obj["spec"]["template"]["spec"]
 
 
-WORKLOAD_KINDS = ("Deployment", "Job", "CronJob", "Pod")
+# An Argo Rollout (blueGreen.mode argo-rollouts) holds its pod template where a Deployment does.
+WORKLOAD_KINDS = ("Deployment", "Rollout", "Job", "CronJob", "Pod")
+# Custom resources of Argo Rollouts: kubernetes-validate has no schema for them, so
+# tests/helm/test_bluegreen.py checks their structure instead.
+ARGO_KINDS = ("Rollout", "AnalysisTemplate")
 
 
 def workloads(objects: list[dict]) -> list[dict]:
     return [o for o in objects if o["kind"] in WORKLOAD_KINDS]
+
+
+def web_workloads(objects: list[dict]) -> list[dict]:
+    """The web tier: one Deployment, a Deployment per blue/green colour, or the Rollout."""
+    return [
+        o
+        for o in objects
+        if o["kind"] in ("Deployment", "Rollout")
+        and o["metadata"]["labels"]["app.kubernetes.io/component"] == "web"
+    ]
 
 
 def is_hook(obj: dict) -> bool:

@@ -53,8 +53,13 @@ def render_error(values: dict) -> str:
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_web_probes_point_at_the_apps_health_endpoints(variant):
-    deployment = support.one(support.render(VARIANTS[variant]), "Deployment", "-web")
-    web = containers(deployment)[0]
+    workloads = support.web_workloads(support.render(VARIANTS[variant]))
+    assert workloads
+    for workload in workloads:
+        assert_probes_on_health_endpoints(containers(workload)[0])
+
+
+def assert_probes_on_health_endpoints(web: dict) -> None:
     port_names = {port["name"] for port in web["ports"]}
     expected = {
         "startupProbe": ("/health/ready/", "ready"),
@@ -91,17 +96,18 @@ def test_probes_can_be_overridden():
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_web_rollout_drains_before_gunicorn_stops(variant):
     values = VARIANTS[variant]
-    deployment = support.one(support.render(values), "Deployment", "-web")
-    assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
-    pod = support.pod_spec(deployment)
-    web = pod["containers"][0]
-    sleep = int(web["lifecycle"]["preStop"]["exec"]["command"][1])
-    assert web["lifecycle"]["preStop"]["exec"]["command"][0] == "sleep"
     config = support.one(support.render(values), "ConfigMap")["data"]
     graceful = int(config["GUNICORN_GRACEFUL_TIMEOUT"])
-    assert pod["terminationGracePeriodSeconds"] > sleep + graceful
-    keys = {c["topologyKey"] for c in pod["topologySpreadConstraints"]}
-    assert keys == {"topology.kubernetes.io/zone", "kubernetes.io/hostname"}
+    for workload in support.web_workloads(support.render(values)):
+        if workload["kind"] == "Deployment":  # a Rollout switches blue/green instead
+            assert workload["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+        pod = support.pod_spec(workload)
+        web = pod["containers"][0]
+        sleep = int(web["lifecycle"]["preStop"]["exec"]["command"][1])
+        assert web["lifecycle"]["preStop"]["exec"]["command"][0] == "sleep"
+        assert pod["terminationGracePeriodSeconds"] > sleep + graceful
+        keys = {c["topologyKey"] for c in pod["topologySpreadConstraints"]}
+        assert keys == {"topology.kubernetes.io/zone", "kubernetes.io/hostname"}
 
 
 def test_a_grace_period_shorter_than_the_drain_is_refused():
