@@ -64,9 +64,13 @@ def test_concurrent_connects_admit_exactly_the_limit(
 
     A barrier inside the count makes the interleaving certain: every request counts before
     any records its attempt, unless admission serialises them (the barrier then times out).
+    The threads take their database connections first and start together, so a slow thread
+    start cannot break the barrier by itself; there are as many threads as the connection
+    pool holds (DB_POOL_MAX_SIZE, 6), so none waits for a connection mid-request.
     """
-    limit, attempts = 3, 8
+    limit, attempts = 2, 6
     settings.WEBSOCKETS = {**settings.WEBSOCKETS, "rate_limit_max_attempts": limit}
+    ready = threading.Barrier(attempts)
     barrier = threading.Barrier(attempts)
     original = ConnectionRateLimit.check_rate_limit.__func__
 
@@ -83,6 +87,8 @@ def test_concurrent_connects_admit_exactly_the_limit(
     def connect(token: str) -> None:
         caller = gw.GatewayCaller(Client(raise_request_exception=False))
         try:
+            connection.ensure_connection()
+            ready.wait(timeout=60)
             statuses.append(
                 caller.connect(
                     gw.new_connection_id(), browser.cookie, {"ws_token": token, "channel": "lobby"}
@@ -92,6 +98,7 @@ def test_concurrent_connects_admit_exactly_the_limit(
             connection.close()
 
     threads = [threading.Thread(target=connect, args=(token,)) for token in tokens]
+    connection.close()  # give this thread's connection back to the pool for the others
     for thread in threads:
         thread.start()
     for thread in threads:
