@@ -1,5 +1,6 @@
 """The demo page: sign in, connect through the gateway, ping, broadcast, survive a replica."""
 
+import json
 import os
 import shlex
 import subprocess
@@ -55,6 +56,46 @@ def test_demo_page_pings_and_broadcasts(page, base_url, credentials):
         timeout=TIMEOUT_MS,
     )
     page.screenshot(path=str(ARTIFACTS / "demo-page.png"), full_page=True)
+
+
+def replica_logs(service: str) -> list[dict]:
+    """The JSON log lines of one web replica, through the command in E2E_LOGS_COMMAND."""
+    template = os.environ.get("E2E_LOGS_COMMAND")
+    if not template:
+        pytest.fail(
+            "Set E2E_LOGS_COMMAND to a command printing one replica's logs, with {service} "
+            "(make e2e sets it to `docker-compose logs --no-color {service}`)."
+        )
+    command = shlex.split(template.format(service=service))
+    output = subprocess.run(command, check=True, capture_output=True, text=True, timeout=60)  # noqa: S603
+    records = []
+    for line in output.stdout.splitlines():
+        _prefix, _bar, payload = line.partition("| ")
+        if payload.startswith("{"):
+            records.append(json.loads(payload))
+    return records
+
+
+def test_one_connections_callbacks_reach_every_replica(page, base_url, credentials):
+    """The web tier is stateless: the gateway spreads one connection's calls over replicas."""
+    sign_in(page, base_url, credentials)
+    wait_for_frames(page, "pong", 1)
+    connection_id = frames_of(page, "pong")[0]["connection_id"]
+    for _ in range(6):
+        ping(page)
+    replicas = os.environ.get("E2E_REPLICAS", "web1,web2").split(",")
+    served = {
+        replica: sum(
+            1
+            for record in replica_logs(replica)
+            if record.get("event") == "http.request"
+            and record.get("connection_id") == connection_id
+            and record.get("status") == 200
+        )
+        for replica in replicas
+    }
+    assert all(count >= 1 for count in served.values()), served
+    assert sum(served.values()) >= 8, served  # connect and 7 pings at least
 
 
 def test_page_keeps_working_when_a_web_replica_stops(page, base_url, credentials):
