@@ -144,23 +144,33 @@ def session_management_api():
     fake.stop()
 
 
-@pytest.fixture(scope="session")
-def gunicorn_server(django_db_setup, django_db_blocker, session_management_api, tmp_path_factory):
-    """gunicorn with three workers on the test database; tests using it need transaction=True."""
+def start_gunicorn(django_db_blocker, tmp_path_factory, workers: int = 3, **env: str):
+    """gunicorn on the test database with the test gateway secret, plus ``env``."""
     from tests.support.live_server import GunicornServer
 
     with django_db_blocker.unblock():
         database_url = database_url_for_tests()
-    server = GunicornServer(
+    return GunicornServer(
         {
             "DATABASE_URL": database_url,
             "DEBUG": "false",
             "WS_GATEWAY_SECRET": gw.GATEWAY_SECRET,
-            "WS_RATE_LIMIT_MAX_ATTEMPTS": "10",
-            "WS_MANAGEMENT_ENDPOINT_URL": session_management_api.url,
             "AWS_GATEWAY_REGION_NAME": "us-east-1",
+            **env,
         },
         tmp_path_factory.mktemp("gunicorn") / "gunicorn.log",
+        workers=workers,
     ).start()
+
+
+@pytest.fixture(scope="session")
+def gunicorn_server(django_db_setup, django_db_blocker, session_management_api, tmp_path_factory):
+    """gunicorn with three workers on the test database; tests using it need transaction=True."""
+    server = start_gunicorn(
+        django_db_blocker,
+        tmp_path_factory,
+        WS_RATE_LIMIT_MAX_ATTEMPTS="10",
+        WS_MANAGEMENT_ENDPOINT_URL=session_management_api.url,
+    )
     yield server
     server.stop()

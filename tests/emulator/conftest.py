@@ -5,10 +5,10 @@ integration calls to gunicorn, Management API calls back to the emulator)."""
 import pytest
 
 from gateway_emulator.stand_in import StandIn
-from tests.conftest import database_url_for_tests
+from tests.conftest import start_gunicorn
 from tests.emulator.harness import EmulatorProcess, ThreadedStandIn
 from tests.support import gateway as gw
-from tests.support.live_server import GunicornServer, free_port
+from tests.support.live_server import free_port
 
 
 @pytest.hookimpl(wrapper=True)
@@ -58,24 +58,15 @@ def emulator_port() -> int:
 @pytest.fixture(scope="session")
 def django_web(django_db_setup, django_db_blocker, emulator_port, tmp_path_factory):
     """The real Django app under gunicorn, sending Management API calls to the emulator."""
-    with django_db_blocker.unblock():
-        database_url = database_url_for_tests()
-    server = GunicornServer(
-        {
-            "DATABASE_URL": database_url,
-            "WS_GATEWAY_SECRET": gw.GATEWAY_SECRET,
-            "WS_MANAGEMENT_ENDPOINT_URL": f"http://127.0.0.1:{emulator_port}",
-            # The Host the emulator sends: its target's host:port, whatever address it calls.
-            "WS_INTEGRATION_HOST": gw.INTEGRATION_HOST,
-            # Django's host check wants the bare name; settings add WS_INTEGRATION_HOST for
-            # the package's exact host:port check.
-            "ALLOWED_HOSTS": "localhost,127.0.0.1",
-            "WS_RATE_LIMIT_MAX_ATTEMPTS": "1000",
-            "AWS_GATEWAY_REGION_NAME": "us-east-1",
-        },
-        tmp_path_factory.mktemp("gunicorn") / "gunicorn.log",
+    server = start_gunicorn(
+        django_db_blocker,
+        tmp_path_factory,
         workers=2,
-    ).start()
+        WS_MANAGEMENT_ENDPOINT_URL=f"http://127.0.0.1:{emulator_port}",
+        # The Host the emulator sends: its target's host:port, whatever address it calls.
+        WS_INTEGRATION_HOST=gw.INTEGRATION_HOST,
+        WS_RATE_LIMIT_MAX_ATTEMPTS="1000",
+    )
     yield server
     server.stop()
 
