@@ -8,15 +8,18 @@ connection, no lost message, no 5xx, each client answered by the new colour afte
 never by the old one again, every broadcast reaching every client. Exit 0 only if all hold.
 The stack is removed (compose down -v) at the end, also on failure or Ctrl-C.
 
-Variables: DRILL_CLIENTS (50), DRILL_PHASE_SECONDS (10: each of the three phases),
-DRILL_PING_PAUSE (0.25 s between a pong and the next ping), DRILL_REPORT (a JSON file to write
-the figures to), APP_IMAGE, POSTGRES_IMAGE, DEMO_USERNAME, DEMO_PASSWORD, DRILL_PROJECT.
+`make bluegreen-drill` finds the private Docker engine (make engine); by hand, export
+DOCKER_HOST first. Variables: DRILL_CLIENTS (50), DRILL_PHASE_SECONDS (10: each of the three
+phases), DRILL_PING_PAUSE (0.25 s between a pong and the next ping), DRILL_REPORT (a JSON file
+to write the figures to), APP_IMAGE, POSTGRES_IMAGE, DEMO_USERNAME, DEMO_PASSWORD,
+DRILL_PROJECT.
 """
 
 import asyncio
 import json
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -31,6 +34,8 @@ from drill.stack import ROOT, Stack, StackError
 
 ANSWER_TIMEOUT = 15.0  # seconds a ping may wait for its pong before it counts as lost
 UP_TIMEOUT = 150
+# Beyond the three phases: connecting, the last pongs, closing. The drill must end by itself.
+EXERCISE_MARGIN = 90
 
 
 @dataclass(frozen=True)
@@ -156,17 +161,23 @@ def run(settings: Settings) -> int:
     stack = make_stack()
     say(f"project {stack.project}: postgres, migrate, web-blue (v1), web-green (v2), emulator")
     started = time.monotonic()
+    limit = 3 * settings.phase_seconds + EXERCISE_MARGIN
     try:
         stack.switch_to("blue")
         stack.up(UP_TIMEOUT)
         say(f"stack healthy after {time.monotonic() - started:.0f} s")
-        clients, broadcaster, switches, texts = asyncio.run(exercise(stack, settings))
+        clients, broadcaster, switches, texts = asyncio.run(
+            asyncio.wait_for(exercise(stack, settings), limit)
+        )
         logs = {name: stack.logs(f"web-{name}") for name in ("blue", "green")}
         logs["emulator"] = stack.logs("emulator")
         findings = analyse(clients, broadcaster, switches, texts, logs)
         report(findings, settings)
     except StackError as error:
         say(f"FAILED: {error}")
+        return 1
+    except TimeoutError:
+        say(f"FAILED: the clients did not finish within {limit:.0f} s")
         return 1
     finally:
         say(f"removing project {stack.project} (compose down -v)")
@@ -178,5 +189,11 @@ def run(settings: Settings) -> int:
     return 1 if findings.failures else 0
 
 
+def stop_on_sigterm() -> None:
+    """A CI timeout sends SIGTERM: raise, so that `finally` still removes the stack."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
 if __name__ == "__main__":
+    stop_on_sigterm()
     sys.exit(run(Settings.from_env()))

@@ -21,7 +21,14 @@ from pathlib import Path
 
 import pytest
 from django.db.migrations.loader import MigrationLoader
-from django_migration_linter import MigrationLinter
+
+try:
+    from django_migration_linter import MigrationLinter
+except ImportError as missing:  # fail with the fix, never skip
+    raise ImportError(
+        "django-migration-linter is not installed: add django-migration-linter==6.0.0 to the "
+        "dev extras of pyproject.toml and run `make lock` (or pip install it into .venv)"
+    ) from missing
 
 OUR_APPS = ("realtime", "broadcasts")
 ALLOWLIST = Path(__file__).with_name("migration_contract_allowlist.toml")
