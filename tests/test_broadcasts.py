@@ -106,32 +106,28 @@ def test_failed_posts_are_counted_and_the_session_kept(api_gateway, management_a
     assert broken.connected
 
 
-def test_send_and_broadcast_through_boto3_against_moto(api_gateway, settings):
-    """moto stands in for AWS here; it has no Gone answer, which the fake above covers."""
+def test_broadcast_in_several_batches(api_gateway, management_api, settings):
+    """The fan-out signs its own requests (realtime.sending.BulkPoster), which moto cannot
+    intercept; the fake Management API answers as AWS does, and test_fanout_posting.py checks
+    the signatures against botocore's."""
     settings.BROADCAST_BATCH_SIZE = 2  # several batches
-    with mock_aws():
-        from django_aws_api_gateway_websockets.models import clear_boto3_client_cache
-
-        clear_boto3_client_cache()
-        sessions = [
-            WebSocketSession.objects.create(
-                connection_id=f"moto{i}", channel_name="lobby", api_gateway=api_gateway
-            )
-            for i in range(5)
-        ]
-        broadcast = Broadcast.objects.create(
-            channel_name="lobby",
-            payload={"v": 1, "type": "broadcast", "text": "hi"},
-            status=Broadcast.Status.SENDING,
+    sessions = [
+        WebSocketSession.objects.create(
+            connection_id=f"batch{i}=", channel_name="lobby", api_gateway=api_gateway
         )
-        outcomes = deliver(broadcast)
-        backend = apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
-        for session in sessions:
-            assert json.loads(backend.connections[session.connection_id].data) == {
-                **broadcast.payload,
-                "broadcast_id": broadcast.pk,
-            }
-        clear_boto3_client_cache()
+        for i in range(5)
+    ]
+    management_api.open_connections.update(session.connection_id for session in sessions)
+    broadcast = Broadcast.objects.create(
+        channel_name="lobby",
+        payload={"v": 1, "type": "broadcast", "text": "hi"},
+        status=Broadcast.Status.SENDING,
+    )
+    outcomes = deliver(broadcast)
+    for session in sessions:
+        assert management_api.received(session.connection_id) == [
+            {**broadcast.payload, "broadcast_id": broadcast.pk}
+        ]
     assert outcomes["sent"] == 5
     broadcast.refresh_from_db()
     assert (broadcast.status, broadcast.sent) == (Broadcast.Status.DONE, 5)

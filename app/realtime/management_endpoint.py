@@ -14,15 +14,20 @@ from django.conf import settings
 _HANDLER_ID = "wsgateway-management-endpoint-redirect"
 
 
-def _rewrite_url(request, **_kwargs) -> None:
+def management_url(url: str) -> str:
+    """Where a Management API request for AWS's ``url`` goes: the emulator when configured."""
     endpoint = settings.WS_MANAGEMENT_ENDPOINT_URL
     if not endpoint:
-        return
+        return url
     target = urlsplit(endpoint)
-    original = urlsplit(request.url)
+    original = urlsplit(url)
     # AWS's URL is https://{api}.execute-api.{region}.amazonaws.com/{stage}/@connections/{id}
     path = target.path.rstrip("/") + original.path
-    request.url = urlunsplit((target.scheme, target.netloc, path, original.query, ""))
+    return urlunsplit((target.scheme, target.netloc, path, original.query, ""))
+
+
+def _rewrite_url(request, **_kwargs) -> None:
+    request.url = management_url(request.url)
 
 
 def install_management_endpoint_redirect() -> bool:

@@ -12,8 +12,15 @@ from collections.abc import Callable
 import structlog
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
-from django_aws_api_gateway_websockets.models import WebSocketSession
+from django_aws_api_gateway_websockets.conf import get_setting
+from django_aws_api_gateway_websockets.models import (
+    ApiGateway,
+    WebSocketSession,
+    hash_session_key,
+    hash_user_auth,
+)
 from django_aws_api_gateway_websockets.views import WebSocketTokenView, WebSocketView
 
 from broadcasts.queue import enqueue_broadcast
@@ -94,38 +101,113 @@ class RealtimeWebSocketView(WebSocketView):
         log.warning(rejection.event, reason=rejection.reason)
         return HttpResponseBadRequest(rejection.public_message)
 
+    def _check_platform_registered_api_gateways(self, request) -> bool:
+        """The gateway lookup; on $connect the same query also tells whether the connection
+        id already has a session (gap 4), which saves a round trip on every connect."""
+        gateways = ApiGateway.objects.filter(api_id=request.headers["X-Amzn-Apigateway-Api-Id"])
+        if self.kwargs.get("route") == "connect":
+            taken = WebSocketSession.objects.filter(
+                connection_id=request.headers.get("Connectionid", "")
+            )
+            gateways = gateways.annotate(connection_id_taken=Exists(taken))
+        self.api_gateway = gateways.first()
+        return self.api_gateway is not None
+
+    def get_channel_permission(self, channel_name: str):
+        """The package's override point for caching the channel's row."""
+        return admission.channel_permission(channel_name)
+
     def connect(self, request, *args, **kwargs) -> HttpResponse:
         connection_id = request.headers.get("Connectionid", "")
-        channel = request.GET.get("channel", "")[:128]
-        structlog.contextvars.bind_contextvars(channel=channel)
-        if WebSocketSession.objects.filter(connection_id=connection_id).exists():
+        structlog.contextvars.bind_contextvars(channel=request.GET.get("channel", "")[:128])
+        if self.api_gateway.connection_id_taken:
             return self._duplicate_connect(connection_id)
 
-        # Gap 2: admission under an advisory lock, committed before the checks below.
-        attempt = admission.admit(
-            self._get_client_ip(request),
-            getattr(request, "user", None),
-            self.RATE_LIMIT_MAX_ATTEMPTS,
-            self.RATE_LIMIT_WINDOW_MINUTES,
-        )
-        if attempt is None:
-            return self._return_bad_request("Too many connection attempts")
-
-        # Gap 5: the token is consumed in the same transaction as the session row, and
-        # the transaction is rolled back when the connect is refused for any reason.
-        # Gap 4: a concurrent duplicate $connect loses on the unique connection id.
+        ip_address = self._get_client_ip(request)
+        # The session cookie's user: the per-user limit, and the owner the token must have.
+        user = getattr(request, "user", None)
         try:
+            # Gap 2: the advisory locks taken by admit() serialise count-then-record per IP
+            # and per user until this transaction commits, across every replica.
             with transaction.atomic():
-                response = super().connect(request, *args, **kwargs)
-                if response.status_code >= 300:
-                    transaction.set_rollback(True)
+                if admission.admit(
+                    ip_address, user, self.RATE_LIMIT_MAX_ATTEMPTS, self.RATE_LIMIT_WINDOW_MINUTES
+                ):
+                    response = self._checked_connect(request)
+                else:
+                    response = self._return_bad_request("Too many connection attempts")
+                opened = response.status_code < 300
+                admission.record_attempt(ip_address, user, successful=opened)
         except IntegrityError:
+            # Gap 4: a concurrent duplicate $connect lost on the unique connection id. Its
+            # transaction, token included, was rolled back: record its attempt on its own.
+            admission.record_attempt(ip_address, user, successful=False)
             return self._duplicate_connect(connection_id)
 
-        if response.status_code < 300:
-            admission.mark_successful(attempt)
+        if opened:
             log.info("ws.connect.accepted", user_id=getattr(request.user, "pk", None))
         return response
+
+    def _checked_connect(self, request) -> HttpResponse:
+        """The package's connect checks, without its rate limit (see ``connect``).
+
+        Gap 5: every check that can refuse runs before anything is written, then the token
+        is spent (one UPDATE, ``admission.consume_token``) and the session row written, in
+        the caller's transaction: a refused connect spends nothing and needs no savepoint.
+        The token must belong to the session's signed-in user, so the channel rules see the
+        same user before and after it; the package checks the token before the channel, so
+        a request failing both is refused as forbidden (403) here, not as a bad token (400).
+        """
+        refusal = self._handshake_refusal(request)
+        if refusal:
+            return self._return_bad_request(refusal)
+        try:
+            channel_name = self._get_channel_name(request)
+        except ValueError:
+            return self._return_bad_request("Invalid channel")
+        if self.USE_WS_TOKEN and not request.session.session_key:
+            return self._return_bad_request("Invalid session")
+        if (
+            self.CHECK_PERMISSIONS_ON_CONNECT and not self._passes_permission_checks(request)
+        ) or not self.can_join_channel(request, channel_name):
+            return self.permission_denied(request)
+        passed, message = self._additional_connection_checks(request)
+        if not passed:
+            return self._return_bad_request(message)
+        if self.USE_WS_TOKEN and not admission.consume_token(
+            request.GET.get("ws_token", ""),
+            request.session.session_key,
+            request.user,
+            get_setting("token_expiry_seconds"),
+        ):
+            return self._return_bad_request("Invalid or expired token")
+        self._create_session(request, channel_name)
+        return JsonResponse({})
+
+    def _handshake_refusal(self, request) -> str | None:
+        """The package's checks of the handshake headers, as its refusal texts."""
+        if not self._expected_connection_headers(request):
+            missing = [h for h in self.required_connection_headers if h not in request.headers]
+            return f"Missing {len(missing)} headers"
+        if not self._validate_connection_id(request.headers["Connectionid"]):
+            return "Invalid connection ID"
+        if not self._check_allowed_hosts(request):
+            return "Host is not in AllowedHosts"
+        if not self._check_host_is_in_origin(request):
+            return "Host is not in Origin"
+        return None
+
+    def _create_session(self, request, channel_name: str) -> None:
+        user = request.user if request.user.is_authenticated else None
+        session_key = getattr(getattr(request, "session", None), "session_key", None)
+        WebSocketSession.objects.create(
+            connection_id=request.headers["Connectionid"],
+            channel_name=channel_name,
+            user=user,
+            api_gateway=self.api_gateway,
+            session_key_hash=hash_session_key(session_key) if session_key else "",
+            auth_hash=hash_user_auth(user) if user else "",
+        )
 
     @staticmethod
     def _duplicate_connect(connection_id: str) -> HttpResponse:
