@@ -1,0 +1,1 @@
+"""The asyncio load generator: signed-in browsers, WebSocket and HTTP clients, pacing."""

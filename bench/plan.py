@@ -1,0 +1,68 @@
+"""How big and how long each measurement is: the full run (`make bench`, about 10 minutes on
+2 cores) and the smoke run (`make bench-smoke`, seconds, tiny sizes, proves the harness)."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    runs: int
+    # Signed-in browsers (users, sessions, source addresses) the connects come from.
+    browsers: int
+    # Closed loop: this many operations per run, this many in flight.
+    connects_per_run: int
+    inserts_per_run: int
+    concurrency: int
+    # Open loop: arrivals per second, and seconds at each rate.
+    sweep_rates: tuple[int, ...]
+    sweep_seconds: float
+    # The rate the p99 connect latency target is set at (2 replicas).
+    target_rate: int
+    roundtrip_clients: int
+    roundtrip_rate: int
+    roundtrip_messages: int
+    fanout_sizes: tuple[int, ...]
+    emulator_connections: int
+    emulator_hold_seconds: float
+
+    @property
+    def fanout_clients(self) -> int:
+        return max(self.fanout_sizes)
+
+
+FULL = Plan(
+    name="full",
+    runs=3,
+    browsers=250,
+    connects_per_run=600,
+    inserts_per_run=2000,
+    concurrency=32,
+    sweep_rates=(25, 50, 100, 200),
+    sweep_seconds=3.0,
+    target_rate=100,
+    roundtrip_clients=20,
+    roundtrip_rate=50,
+    roundtrip_messages=250,
+    fanout_sizes=(1000, 5000, 10000),
+    emulator_connections=10000,
+    emulator_hold_seconds=2.0,
+)
+
+SMOKE = Plan(
+    name="smoke",
+    runs=1,
+    browsers=4,
+    connects_per_run=8,
+    inserts_per_run=20,
+    concurrency=4,
+    sweep_rates=(20,),
+    sweep_seconds=0.5,
+    target_rate=20,
+    roundtrip_clients=2,
+    roundtrip_rate=20,
+    roundtrip_messages=6,
+    fanout_sizes=(5, 10),
+    emulator_connections=20,
+    emulator_hold_seconds=0.0,
+)

@@ -1,0 +1,1 @@
+"""The run's figures: collected, checked, printed, and written into docs/performance.md."""

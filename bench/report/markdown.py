@@ -1,0 +1,229 @@
+"""The run as Markdown: machine, targets, every figure, latency against load, sizing.
+
+``write_into`` replaces the part of docs/performance.md between the two markers, so the
+hand-written analysis around it stays.
+"""
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from bench.plan import Plan
+from bench.report import sizing
+from bench.report.figures import Figures
+from bench.report.ratios import per_run, targets
+
+START = "<!-- bench:results:start (written by make bench; edit outside these markers) -->"
+END = "<!-- bench:results:end -->"
+
+
+def _table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
+    header = list(header)
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _figure(figures: Figures, name: str, unit: str = "", digits: int = 0) -> str:
+    return figures.spread(name).text(unit, digits) if figures.has(name) else "-"
+
+
+def machine(figures: Figures, plan: Plan) -> str:
+    context = figures.context
+    rows = [(key, context[key]) for key in ("date", "revision", "cpu", "memory", "os")]
+    rows += [(key, context[key]) for key in ("postgresql", "packages", "load_before")]
+    rows.append(("runs", f"{plan.runs} per figure: median (min-max)"))
+    return _table(("", "this run"), rows)
+
+
+def verdicts(figures: Figures, plan: Plan) -> str:
+    largest = max(plan.fanout_sizes)
+    rows = []
+    for target in targets(largest, plan.target_rate, plan.emulator_connections):
+        spread = target.measured(figures)
+        if spread is None:
+            rows.append((target.name, target.wanted, "not measured", "-"))
+            continue
+        verdict = "met" if target.met(spread.median) else "**missed**"
+        rows.append((target.name, target.wanted, target.text(spread), verdict))
+    return _table(("target", "wanted", "measured", ""), rows)
+
+
+def _request_rows(figures: Figures, kind: str, label: str) -> list[tuple[str, ...]]:
+    rows = []
+    for replicas in (1, 2):
+        prefix = f"{kind}.{replicas}"
+        rows.append(
+            (
+                f"{label}, {replicas} replica{'s' if replicas > 1 else ''}",
+                _figure(figures, f"{prefix}.rate", "/s"),
+                _figure(figures, f"{prefix}.p50", " ms", 1),
+                _figure(figures, f"{prefix}.p95", " ms", 1),
+                _figure(figures, f"{prefix}.p99", " ms", 1),
+                _figure(figures, f"{prefix}.web_cpu_ms", " ms", 2),
+                _figure(figures, f"{prefix}.db_cpu_ms", " ms", 2),
+            )
+        )
+    return rows
+
+
+def requests(figures: Figures, plan: Plan) -> str:
+    rows = _request_rows(figures, "insert", "bare INSERT view")
+    rows += _request_rows(figures, "connect", "full `$connect`")
+    for replicas in (1, 2):
+        ratio = per_run(figures, f"connect.{replicas}.rate", f"insert.{replicas}.rate")
+        if ratio is not None:
+            rows.append((f"`$connect` / INSERT, {replicas}", ratio.text(" x", 2), *("",) * 5))
+    header = ("closed loop", "throughput", "p50", "p95", "p99", "web CPU/op", "Postgres CPU/op")
+    note = (
+        f"{plan.concurrency} requests in flight; {plan.inserts_per_run:,} INSERTs and "
+        f"{plan.connects_per_run:,} connects per run. CPU per operation is measured from "
+        "/proc (gunicorn workers; the PostgreSQL backends serving the benchmark database)."
+    )
+    return _table(header, rows) + "\n\n" + note
+
+
+def sweep(figures: Figures, plan: Plan) -> str:
+    rows = []
+    for rate in plan.sweep_rates:
+        rows.append(
+            (
+                f"{rate}/s",
+                _figure(figures, f"sweep.insert.{rate}.rate", "/s"),
+                _figure(figures, f"sweep.insert.{rate}.p50", " ms", 1),
+                _figure(figures, f"sweep.insert.{rate}.p99", " ms", 1),
+                _figure(figures, f"sweep.connect.{rate}.rate", "/s"),
+                _figure(figures, f"sweep.connect.{rate}.p50", " ms", 1),
+                _figure(figures, f"sweep.connect.{rate}.p99", " ms", 1),
+            )
+        )
+    header = ("offered", "INSERT done", "p50", "p99", "`$connect` done", "p50", "p99")
+    return _table(header, rows)
+
+
+def messaging(figures: Figures, plan: Plan) -> str:
+    rows = [
+        (
+            f"ping → pong round trip at {plan.roundtrip_rate}/s over "
+            f"{plan.roundtrip_clients} clients, 2 replicas",
+            _figure(figures, "roundtrip.p50", " ms", 1),
+            _figure(figures, "roundtrip.p99", " ms", 1),
+        )
+    ]
+    return _table(("message round trip", "p50", "p99"), rows)
+
+
+def fanout(figures: Figures, plan: Plan) -> str:
+    rows = []
+    for size in plan.fanout_sizes:
+        for implementation in ("ours", "package"):
+            prefix = f"fanout.{implementation}.{size}"
+            rows.append(
+                (
+                    f"{size:,}",
+                    "ours (`enqueue_broadcast`)"
+                    if implementation == "ours"
+                    else "package (10 threads)",
+                    _figure(figures, f"{prefix}.seconds", " s", 2),
+                    _figure(figures, f"{prefix}.rate", "/s"),
+                    _figure(figures, f"{prefix}.web_cpu_us", " µs", 0),
+                    _figure(figures, f"{prefix}.emulator_cpu_us", " µs", 0),
+                    _figure(figures, f"{prefix}.clients_cpu_us", " µs", 0),
+                    _figure(figures, f"{prefix}.rss_growth_mib", " MiB", 1),
+                )
+            )
+        speedup = per_run(figures, f"fanout.package.{size}.seconds", f"fanout.ours.{size}.seconds")
+        if speedup is not None:
+            rows.append((f"{size:,}", "speed-up", speedup.text(" x", 1), "", "", ""))
+    header = (
+        "clients",
+        "broadcast",
+        "until all have it",
+        "frames/s",
+        "web CPU/frame",
+        "RSS growth",
+    )
+    return _table(header, rows)
+
+
+def emulator(figures: Figures, plan: Plan) -> str:
+    rows = [
+        ("connections held", _figure(figures, "emulator.held")),
+        ("open rate (handshake + `$connect` call)", _figure(figures, "emulator.open_rate", "/s")),
+        ("emulator CPU busy while opening", _figure(figures, "emulator.open_cpu_share", " %")),
+        ("Management API POST → client", _figure(figures, "emulator.delivery_rate", " frames/s")),
+        ("client frame → `$default` call", _figure(figures, "emulator.relay_rate", " frames/s")),
+        ("RSS holding them all", _figure(figures, "emulator.rss_mib", " MiB", 1)),
+        ("peak RSS", _figure(figures, "emulator.peak_rss_mib", " MiB", 1)),
+    ]
+    header = (f"emulator alone, {plan.emulator_connections:,} connections", "")
+    return _table(header, rows)
+
+
+def sizing_tables(figures: Figures, plan: Plan) -> str:
+    largest = max(plan.fanout_sizes)
+    rates = [sizing.for_rate(figures, rate) for rate in sizing.CONNECT_RATES]
+    rate_rows = [
+        (
+            f"{s.rate:,.0f}/s",
+            f"{s.web_cpus:.1f}",
+            str(s.replicas),
+            str(s.database_connections),
+            f"{s.database_cpus:.1f}",
+            f"{s.writes_per_second:,.0f}",
+        )
+        for s in rates
+    ]
+    clients = [sizing.for_clients(figures, n, largest) for n in sizing.CLIENT_COUNTS]
+    client_rows = [
+        (
+            f"{c.clients:,}",
+            f"{c.reconnect_rate:,.1f}/s",
+            f"{c.session_table_mib:,.0f} MiB",
+            f"{c.fanout_seconds_one_process:,.1f} s",
+        )
+        for c in clients
+    ]
+    rate_header = (
+        "new connections",
+        "web CPUs",
+        "web replicas",
+        "Postgres connections (web)",
+        "Postgres CPUs",
+        "rows written/s",
+    )
+    client_header = (
+        "concurrent clients",
+        "reconnects forced by the 2 h limit",
+        "session rows (table + indexes)",
+        "broadcast to all, one web process",
+    )
+    return _table(rate_header, rate_rows) + "\n\n" + _table(client_header, client_rows)
+
+
+def render(figures: Figures, plan: Plan, chart_name: str | None) -> str:
+    parts = [
+        "### Machine\n\n" + machine(figures, plan),
+        "### Targets\n\n" + verdicts(figures, plan),
+        "### `$connect` against the bare-INSERT baseline\n\n" + requests(figures, plan),
+        "### Latency against offered load (open loop, 2 replicas)\n\n" + sweep(figures, plan),
+    ]
+    if chart_name:
+        parts.append(f"![Latency and throughput against load]({chart_name})")
+    parts += [
+        "### Messages\n\n" + messaging(figures, plan),
+        "### Broadcast fan-out (same clients, same web process)\n\n" + fanout(figures, plan),
+        "### The emulator alone\n\n" + emulator(figures, plan),
+        "### Sizing from these figures\n\n" + sizing_tables(figures, plan),
+    ]
+    return "\n\n".join(parts)
+
+
+def write_into(document: Path, body: str) -> None:
+    text = document.read_text() if document.exists() else ""
+    block = f"{START}\n\n{body}\n\n{END}"
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        text = before + block + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    document.write_text(text)

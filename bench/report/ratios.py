@@ -1,0 +1,79 @@
+"""Figures derived from others run by run (so each ratio compares one moment of the
+machine with itself), and the targets of issue 7 with their verdicts."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bench.load.stats import Spread
+from bench.report.figures import Figures
+
+
+def per_run(figures: Figures, numerator: str, denominator: str) -> Spread | None:
+    tops, bottoms = figures.values.get(numerator), figures.values.get(denominator)
+    if not tops or not bottoms:
+        return None
+    return Spread.of([top / bottom for top, bottom in zip(tops, bottoms, strict=False) if bottom])
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    wanted: str
+    measured: Callable[[Figures], Spread | None]
+    text: Callable[[Spread], str]
+    met: Callable[[float], bool]
+
+
+def _spread(name: str) -> Callable[[Figures], Spread | None]:
+    return lambda figures: figures.spread(name) if figures.has(name) else None
+
+
+def targets(largest_fanout: int, target_rate: int, emulator_connections: int) -> list[Target]:
+    return [
+        Target(
+            "`$connect` throughput vs bare INSERT, 1 replica",
+            "≥ 0.5 x",
+            lambda f: per_run(f, "connect.1.rate", "insert.1.rate"),
+            lambda s: s.text(" x", 2),
+            lambda median: median >= 0.5,
+        ),
+        Target(
+            "`$connect` throughput vs bare INSERT, 2 replicas",
+            "≥ 0.5 x",
+            lambda f: per_run(f, "connect.2.rate", "insert.2.rate"),
+            lambda s: s.text(" x", 2),
+            lambda median: median >= 0.5,
+        ),
+        Target(
+            f"Broadcast to {largest_fanout:,}: package time / ours",
+            "≥ 5 x",
+            lambda f: per_run(
+                f,
+                f"fanout.package.{largest_fanout}.seconds",
+                f"fanout.ours.{largest_fanout}.seconds",
+            ),
+            lambda s: s.text(" x", 1),
+            lambda median: median >= 5,
+        ),
+        Target(
+            f"Web worker memory growth, ours to {largest_fanout:,}",
+            "< 100 MB",
+            _spread(f"fanout.ours.{largest_fanout}.rss_growth_mib"),
+            lambda s: s.text(" MiB", 1),
+            lambda median: median * 1.048576 < 100,
+        ),
+        Target(
+            f"p99 `$connect` latency at {target_rate}/s, 2 replicas",
+            "≤ 50 ms",
+            _spread(f"sweep.connect.{target_rate}.p99"),
+            lambda s: s.text(" ms", 1),
+            lambda median: median <= 50,
+        ),
+        Target(
+            "Connections one emulator process holds",
+            f"{emulator_connections:,}",
+            _spread("emulator.held"),
+            lambda s: s.text(),
+            lambda median: median >= emulator_connections,
+        ),
+    ]

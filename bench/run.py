@@ -1,0 +1,121 @@
+"""One benchmark run, start to end: database, processes, scenarios, report."""
+
+import asyncio
+import os
+import resource
+import tempfile
+from pathlib import Path
+
+from bench.plan import Plan
+from bench.report.figures import Figures
+from bench.stack import database
+from bench.stack.processes import API_ID, INTEGRATION_HOST, STAGE
+from bench.stack.stack import Stack
+
+REPO_DIR = database.REPO_DIR
+DOCUMENT = REPO_DIR / "docs" / "performance.md"
+CHART = REPO_DIR / "docs" / "performance.png"
+REPLICAS = 2
+
+
+def _setup_django(url: str) -> None:
+    """This process uses the ORM to seed rows (users, sessions, tokens, session rows)."""
+    os.environ.update(database.django_environment(url))
+    os.environ["WS_PUSH_CHANGES_TO_AWS"] = "false"
+    import django
+
+    django.setup()
+
+
+def _seed() -> None:
+    from django.db import connections
+    from django_aws_api_gateway_websockets.models import ApiGateway
+
+    from realtime.channels import sync_channel_permissions
+
+    ApiGateway.objects.update_or_create(
+        api_id=API_ID,
+        defaults={
+            "api_name": "bench",
+            "stage_name": STAGE,
+            "target_base_endpoint": f"http://{INTEGRATION_HOST}/ws/",
+        },
+    )
+    sync_channel_permissions()
+    connections.close_all()
+
+
+def _session_row_bytes(url: str) -> float:
+    """Table, indexes and TOAST of the session table, per row."""
+    import psycopg
+
+    table = "django_aws_api_gateway_websockets_websocketsession"
+    with psycopg.connect(url) as connection:
+        connection.execute(f"ANALYZE {table}")
+        size, rows = connection.execute(
+            f"SELECT pg_total_relation_size('{table}'), count(*) FROM {table}"  # noqa: S608
+        ).fetchone()
+    return size / max(rows, 1)
+
+
+def _raise_open_files_limit() -> None:
+    """10,000 clients here, 10,000 sockets in the emulator (which inherits the limit)."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+async def _scenarios(bench) -> None:
+    from bench.scenarios.emulator import emulator_alone
+    from bench.scenarios.fanout import fanout
+    from bench.scenarios.requests import capacity, latency_against_load
+    from bench.scenarios.roundtrip import roundtrip
+
+    for scenario in (capacity, latency_against_load, roundtrip, fanout):
+        await scenario(bench)
+    # Last: the web processes are stopped by then, so the emulator has the machine.
+    bench.stack.stop()
+    await emulator_alone(bench)
+
+
+def run(plan: Plan, write_docs: bool) -> Figures:
+    from bench.report.machine import describe
+
+    _raise_open_files_limit()
+    work_dir = Path(tempfile.mkdtemp(prefix=f"wsbench-{plan.name}-"))
+    stack = Stack(work_dir)
+    figures = Figures()
+    print(f"==> {plan.name} run; logs and raw figures in {work_dir}", flush=True)
+    print(f"==> database {stack.database_url}: create if missing, migrate, empty", flush=True)
+    database.ensure_database(stack.database_url)
+    database.migrate(stack.database_url)
+    database.empty_run_tables(stack.database_url)
+    _setup_django(stack.database_url)
+    _seed()
+    figures.context.update(describe(stack.database_url, REPO_DIR))
+
+    from bench.load.browsers import sign_in
+    from bench.scenarios.context import Bench
+
+    bench = Bench(stack, plan, figures)
+    bench.say(f"signing in {plan.browsers} browsers (users and sessions)")
+    bench.browsers = sign_in(plan.browsers)
+    bench.say(f"starting {REPLICAS} gunicorn replicas")
+    try:
+        stack.start_replicas(REPLICAS)
+        asyncio.run(_scenarios(bench))
+    finally:
+        stack.stop()
+    figures.add("database.session_row_bytes", _session_row_bytes(stack.database_url))
+    figures.save(work_dir / "figures.json")
+    _report(figures, plan, write_docs)
+    return figures
+
+
+def _report(figures: Figures, plan: Plan, write_docs: bool) -> None:
+    from bench.report import chart, markdown
+
+    print("\n" + markdown.render(figures, plan, None) + "\n", flush=True)
+    if write_docs:
+        chart.draw(figures, plan, CHART)
+        markdown.write_into(DOCUMENT, markdown.render(figures, plan, CHART.name))
+        print(f"==> wrote {DOCUMENT.relative_to(REPO_DIR)} and {CHART.relative_to(REPO_DIR)}")

@@ -1,0 +1,34 @@
+"""What every scenario works with: the stack, the plan, the browsers, the figures."""
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from bench.load.browsers import Browser, issue_tokens
+from bench.plan import Plan
+from bench.report.figures import Figures
+from bench.stack.stack import Stack
+
+T = TypeVar("T")
+
+
+@dataclass
+class Bench:
+    stack: Stack
+    plan: Plan
+    figures: Figures
+    browsers: list[Browser] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+
+    def say(self, message: str) -> None:
+        """Every long step says where it is."""
+        print(f"[{time.monotonic() - self.started:6.1f}s] {message}", flush=True)
+
+    async def in_thread(self, function: Callable[..., T], *args) -> T:
+        """The ORM and /proc reads are synchronous: keep them off the event loop."""
+        return await asyncio.to_thread(function, *args)
+
+    async def tokens(self, count: int) -> list[str]:
+        return await self.in_thread(issue_tokens, self.browsers, count)

@@ -1,0 +1,1 @@
+"""The processes under test and their database: started, watched (CPU, memory), stopped."""

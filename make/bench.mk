@@ -1,0 +1,19 @@
+# Benchmark of the real-time path (bench/, docs/performance.md). Included by the main Makefile.
+# Targets: bench, bench-smoke. Both use their own PostgreSQL database (never the tests').
+
+# Created if missing, emptied at the start of every run.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/wsbench
+BENCH_SMOKE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/wsbench_smoke
+# The chart's plotting library, for the full run only (not in requirements/*.lock yet).
+BENCH_CHART_REQUIREMENT ?= matplotlib==3.10.7
+
+.PHONY: bench
+bench: $(VENV)/.installed ## Benchmark (about 10 min): prints the table, writes docs/performance.md and .png
+	@$(PY) -c "import matplotlib" 2>/dev/null || $(PY) -m pip install --quiet "$(BENCH_CHART_REQUIREMENT)"
+	@echo "==> Benchmark against BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) (all traffic on 127.0.0.0/8)"
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench
+
+.PHONY: bench-smoke
+bench-smoke: $(VENV)/.installed ## The benchmark at tiny sizes (seconds): fails if the harness is broken; writes nothing
+	@echo "==> Benchmark smoke run against BENCH_SMOKE_DATABASE_URL=$(BENCH_SMOKE_DATABASE_URL)"
+	BENCH_DATABASE_URL=$(BENCH_SMOKE_DATABASE_URL) $(PY) -m bench --smoke
