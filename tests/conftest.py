@@ -24,8 +24,17 @@ for _name, _value in {
     os.environ.setdefault(_name, _value)
 
 
+# Tests run many threads in one process (forced races, two cleanup copies at once, fan-out
+# threads); the production pool size (DB_POOL_MAX_SIZE, sized for gunicorn's threads) would
+# make them wait for connections. Set before the first connection creates the pool.
+TEST_POOL_MAX_SIZE = 20
+
+
 def pytest_configure(config) -> None:
     """Stop at once, with instructions, when PostgreSQL is not there: never skip its tests."""
+    from django.db import connections
+
+    connections["default"].settings_dict["OPTIONS"]["pool"]["max_size"] = TEST_POOL_MAX_SIZE
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
     # The server's maintenance database: pytest-django creates test_<name> from there.
     maintenance = urlunsplit(urlsplit(url)._replace(path="/postgres"))

@@ -65,8 +65,8 @@ def test_concurrent_connects_admit_exactly_the_limit(
     A barrier inside the count makes the interleaving certain: every request counts before
     any records its attempt, unless admission serialises them (the barrier then times out).
     The threads take their database connections first and start together, so a slow thread
-    start cannot break the barrier by itself; there are as many threads as the connection
-    pool holds (DB_POOL_MAX_SIZE, 6), so none waits for a connection mid-request.
+    start cannot break the barrier by itself (the tests' pool, TEST_POOL_MAX_SIZE, holds
+    them all).
     """
     limit, attempts = 2, 6
     settings.WEBSOCKETS = {**settings.WEBSOCKETS, "rate_limit_max_attempts": limit}
