@@ -8,7 +8,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
 
 from bench.plan import FULL, SMOKE
-from bench.run import run
+from bench.report.figures import Figures
+from bench.run import report, run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,8 +17,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--smoke", action="store_true", help="tiny sizes, one run, no docs: proves the harness"
     )
+    parser.add_argument(
+        "--report-from",
+        type=Path,
+        metavar="FIGURES_JSON",
+        help="no measuring: write docs/performance.md and the chart from a full run's figures",
+    )
     args = parser.parse_args(argv)
     plan = SMOKE if args.smoke else FULL
+    if args.report_from:
+        report(Figures.load(args.report_from), plan, write_docs=True)
+        return 0
     figures = run(plan, write_docs=not args.smoke)
     if figures.problems:
         print("==> the run is not valid:\n  " + "\n  ".join(figures.problems), file=sys.stderr)

@@ -107,11 +107,11 @@ def run(plan: Plan, write_docs: bool) -> Figures:
         stack.stop()
     figures.add("database.session_row_bytes", _session_row_bytes(stack.database_url))
     figures.save(work_dir / "figures.json")
-    _report(figures, plan, write_docs)
+    report(figures, plan, write_docs)
     return figures
 
 
-def _report(figures: Figures, plan: Plan, write_docs: bool) -> None:
+def report(figures: Figures, plan: Plan, write_docs: bool) -> None:
     from bench.report import chart, markdown
 
     print("\n" + markdown.render(figures, plan, None) + "\n", flush=True)

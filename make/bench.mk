@@ -5,7 +5,7 @@
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/wsbench
 BENCH_SMOKE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/wsbench_smoke
 # The chart's plotting library, for the full run only (not in requirements/*.lock yet).
-BENCH_CHART_REQUIREMENT ?= matplotlib==3.10.7
+BENCH_CHART_REQUIREMENT ?= matplotlib==3.11.2
 
 .PHONY: bench
 bench: $(VENV)/.installed ## Benchmark (about 10 min): prints the table, writes docs/performance.md and .png

@@ -10,7 +10,8 @@ import matplotlib.pyplot as plt
 from bench.plan import Plan
 from bench.report.figures import Figures
 
-SERIES = (("connect", "full $connect"), ("insert", "bare INSERT view"))
+# One colour per kind of request; p50 solid, p99 dashed, closed-loop capacity dotted.
+SERIES = (("connect", "full $connect", "tab:blue"), ("insert", "bare INSERT view", "tab:green"))
 
 
 def _medians(figures: Figures, names: list[str]) -> list[float]:
@@ -21,23 +22,28 @@ def draw(figures: Figures, plan: Plan, path: Path) -> None:
     rates = list(plan.sweep_rates)
     sizes = list(plan.fanout_sizes)
     fig, (latency, throughput, fanout) = plt.subplots(1, 3, figsize=(16, 4.8))
-    for kind, label in SERIES:
+    for kind, label, colour in SERIES:
         for percentile, style in (("p50", "-o"), ("p99", "--o")):
             values = _medians(figures, [f"sweep.{kind}.{r}.{percentile}" for r in rates])
-            latency.plot(rates, values, style, label=f"{label} {percentile}")
+            latency.plot(rates, values, style, color=colour, label=f"{label} {percentile}")
         done = _medians(figures, [f"sweep.{kind}.{r}.rate" for r in rates])
-        throughput.plot(rates, done, "-o", label=f"{label}, achieved")
+        throughput.plot(rates, done, "-o", color=colour, label=f"{label}, achieved")
         capacity = figures.median(f"{kind}.2.rate")
-        throughput.axhline(capacity, linestyle=":", label=f"{label}, capacity (closed loop)")
+        throughput.axhline(
+            capacity, color=colour, linestyle=":", label=f"{label}, capacity (closed loop)"
+        )
     latency.axhline(50, color="grey", linewidth=0.8, label="50 ms target")
     latency.set(title="Latency against offered load (2 replicas)", xlabel="offered per second")
     latency.set(ylabel="ms", yscale="log")
     throughput.plot(rates, rates, color="grey", linewidth=0.8, label="offered")
     throughput.set(title="Throughput against offered load", xlabel="offered per second")
     throughput.set(ylabel="completed per second")
-    for implementation, label in (("ours", "ours (enqueue_broadcast)"), ("package", "package")):
+    for implementation, label, colour in (
+        ("ours", "ours (enqueue_broadcast)", "tab:blue"),
+        ("package", "package's send_message", "tab:red"),
+    ):
         seconds = _medians(figures, [f"fanout.{implementation}.{s}.seconds" for s in sizes])
-        fanout.plot(sizes, seconds, "-o", label=label)
+        fanout.plot(sizes, seconds, "-o", color=colour, label=label)
     fanout.set(title="Broadcast: until every client has it", xlabel="clients in the channel")
     fanout.set(ylabel="seconds")
     for axes in (latency, throughput, fanout):

@@ -34,6 +34,14 @@ class Figures:
             self.problems.append(problem)
             print(f"   !! {problem}", flush=True)
 
+    @classmethod
+    def load(cls, path: Path) -> "Figures":
+        saved = json.loads(path.read_text())
+        figures = cls(context=saved["context"], problems=saved["problems"])
+        for name, values in saved["values"].items():
+            figures.values[name].extend(values)
+        return figures
+
     def save(self, path: Path) -> None:
         path.write_text(
             json.dumps(

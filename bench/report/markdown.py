@@ -61,6 +61,7 @@ def _request_rows(figures: Figures, kind: str, label: str) -> list[tuple[str, ..
                 _figure(figures, f"{prefix}.p99", " ms", 1),
                 _figure(figures, f"{prefix}.web_cpu_ms", " ms", 2),
                 _figure(figures, f"{prefix}.db_cpu_ms", " ms", 2),
+                _figure(figures, f"{prefix}.emulator_cpu_ms", " ms", 2),
             )
         )
     return rows
@@ -72,8 +73,17 @@ def requests(figures: Figures, plan: Plan) -> str:
     for replicas in (1, 2):
         ratio = per_run(figures, f"connect.{replicas}.rate", f"insert.{replicas}.rate")
         if ratio is not None:
-            rows.append((f"`$connect` / INSERT, {replicas}", ratio.text(" x", 2), *("",) * 5))
-    header = ("closed loop", "throughput", "p50", "p95", "p99", "web CPU/op", "Postgres CPU/op")
+            rows.append((f"`$connect` / INSERT, {replicas}", ratio.text(" x", 2), *("",) * 6))
+    header = (
+        "closed loop",
+        "throughput",
+        "p50",
+        "p95",
+        "p99",
+        "web CPU/op",
+        "Postgres CPU/op",
+        "emulator CPU/op",
+    )
     note = (
         f"{plan.concurrency} requests in flight; {plan.inserts_per_run:,} INSERTs and "
         f"{plan.connects_per_run:,} connects per run. CPU per operation is measured from "
@@ -132,15 +142,21 @@ def fanout(figures: Figures, plan: Plan) -> str:
                 )
             )
         speedup = per_run(figures, f"fanout.package.{size}.seconds", f"fanout.ours.{size}.seconds")
-        if speedup is not None:
-            rows.append((f"{size:,}", "speed-up", speedup.text(" x", 1), "", "", ""))
+        saving = per_run(
+            figures, f"fanout.package.{size}.web_cpu_us", f"fanout.ours.{size}.web_cpu_us"
+        )
+        if speedup is not None and saving is not None:
+            ratios = (speedup.text(" x", 1), "", saving.text(" x less", 1))
+            rows.append((f"{size:,}", "package / ours", *ratios, "", "", ""))
     header = (
         "clients",
         "broadcast",
         "until all have it",
         "frames/s",
         "web CPU/frame",
-        "RSS growth",
+        "emulator CPU/frame",
+        "clients' CPU/frame",
+        "web worker RSS growth",
     )
     return _table(header, rows)
 
