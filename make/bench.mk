@@ -4,12 +4,9 @@
 # Created if missing, emptied at the start of every run.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/wsbench
 BENCH_SMOKE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/wsbench_smoke
-# The chart's plotting library, for the full run only (not in requirements/*.lock yet).
-BENCH_CHART_REQUIREMENT ?= matplotlib==3.11.2
 
 .PHONY: bench
 bench: $(VENV)/.installed ## Benchmark (about 10 min): prints the table, writes docs/performance.md and .png
-	@$(PY) -c "import matplotlib" 2>/dev/null || $(PY) -m pip install --quiet "$(BENCH_CHART_REQUIREMENT)"
 	@echo "==> Benchmark against BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) (all traffic on 127.0.0.0/8)"
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench
 
