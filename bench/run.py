@@ -80,6 +80,9 @@ async def _scenarios(bench) -> None:
 def run(plan: Plan, write_docs: bool) -> Figures:
     from bench.report.machine import describe
 
+    if write_docs:
+        # The chart needs matplotlib (the dev extra): fail now, not after the whole run.
+        import bench.report.chart
     _raise_open_files_limit()
     work_dir = Path(tempfile.mkdtemp(prefix=f"wsbench-{plan.name}-"))
     stack = Stack(work_dir)
