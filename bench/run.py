@@ -1,6 +1,7 @@
 """One benchmark run, start to end: database, processes, scenarios, report."""
 
 import asyncio
+import importlib
 import os
 import resource
 import tempfile
@@ -82,7 +83,7 @@ def run(plan: Plan, write_docs: bool) -> Figures:
 
     if write_docs:
         # The chart needs matplotlib (the dev extra): fail now, not after the whole run.
-        import bench.report.chart
+        importlib.import_module("bench.report.chart")
     _raise_open_files_limit()
     work_dir = Path(tempfile.mkdtemp(prefix=f"wsbench-{plan.name}-"))
     stack = Stack(work_dir)
