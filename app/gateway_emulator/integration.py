@@ -38,7 +38,10 @@ GATEWAY_TIMEOUT = 504
 
 def new_session() -> aiohttp.ClientSession:
     return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=MAX_CONCURRENT_CALLS),
+        # A new connection per call, as API Gateway's integration makes: a kept-alive socket
+        # to a replica that has just stopped would fail mid-request (and lose the frame),
+        # whereas a refused connection is safely retried on the next replica.
+        connector=aiohttp.TCPConnector(limit=MAX_CONCURRENT_CALLS, force_close=True),
         timeout=aiohttp.ClientTimeout(total=INTEGRATION_TIMEOUT_SECONDS),
         # Django's Set-Cookie answers must not leak from one client's calls into another's.
         cookie_jar=aiohttp.DummyCookieJar(),

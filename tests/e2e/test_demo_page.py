@@ -7,6 +7,7 @@ import subprocess
 import uuid
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.conftest import ARTIFACTS
 
@@ -37,6 +38,16 @@ def ping(page) -> None:
     before = len(frames_of(page, "pong"))
     page.click("#ping")
     wait_for_frames(page, "pong", before + 1)
+
+
+def ping_until_answered(page, attempts: int = 3) -> None:
+    for _ in range(attempts):
+        try:
+            ping(page)
+            return
+        except PlaywrightTimeoutError:
+            continue
+    raise AssertionError(f"no pong for {attempts} pings in a row")
 
 
 def test_demo_page_pings_and_broadcasts(page, base_url, credentials):
@@ -111,8 +122,10 @@ def test_page_keeps_working_when_a_web_replica_stops(page, base_url, credentials
 
     subprocess.run(shlex.split(command), check=True, timeout=120)  # noqa: S603 - the operator's command
 
+    # A call already on its way to the stopping replica can be lost, as behind a load
+    # balancer without connection draining; the page must keep answering all the same.
     for _ in range(4):  # more than the replicas, so every remaining one answers
-        ping(page)
+        ping_until_answered(page)
     assert page.get_attribute("#status", "data-state") == "connected"
     assert {frame["connection_id"] for frame in frames_of(page, "pong")} == {connection_id}
     page.screenshot(path=str(ARTIFACTS / "demo-page-one-replica.png"), full_page=True)
