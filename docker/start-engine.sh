@@ -20,17 +20,8 @@ say() { echo "[engine] $*" >&2; }
 
 engine_answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
-if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker-compose >/dev/null 2>&1 \
-    || ! command -v docker >/dev/null 2>&1; then
-    say "installing docker.io and docker-compose with apt-get"
-    if [ "$(id -u)" -ne 0 ]; then
-        say "need root to install packages (or install docker.io and docker-compose yourself)"
-        exit 1
-    fi
-    apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        docker.io docker-compose iptables >&2
-fi
+"$(dirname "$0")/../scripts/apt-install.sh" --why "the private Docker engine" \
+    --needs dockerd --needs docker-compose --needs docker docker.io docker-compose iptables
 
 mkdir -p "${ENGINE_DIR}/data" "${ENGINE_DIR}/exec"
 

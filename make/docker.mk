@@ -1,5 +1,6 @@
 # Container image and local stack (docs/image.md, docs/local-stack.md).
-# Included by the main Makefile. Targets: image, up, down, logs, engine, engine-stop.
+# Included by the main Makefile. Targets: image, up, down, logs, engine, engine-stop, smoke-test,
+# chromium, e2e.
 
 APP_IMAGE ?= wsgateway-app:local
 COMPOSE_PROJECT ?= wsgateway
@@ -101,13 +102,25 @@ else
 	$(COMPOSE) run --rm smoke
 endif
 
+# The browser of `make e2e`: a path you give wins; else Debian's chromium, installed if missing.
+E2E_CHROMIUM ?=
+
+.PHONY: chromium
+chromium: ## Install Debian's Chromium for the browser tests (unless E2E_CHROMIUM names a browser)
+ifeq ($(E2E_CHROMIUM),)
+	@scripts/apt-install.sh --why "the browser tests (make e2e)" --needs chromium chromium
+	@echo "==> Browser: $$(command -v chromium) ($$(chromium --version 2>/dev/null))"
+else
+	@echo "==> Browser: E2E_CHROMIUM=$(E2E_CHROMIUM) (yours; nothing installed)"
+endif
+
 .PHONY: e2e
-e2e: $(VENV)/.installed ## Browser tests (Chromium) against the running stack; stops and restarts web2
+e2e: $(VENV)/.installed chromium ## Browser tests (Chromium) against the running stack; stops and restarts web2
 	@$(DOCKER_ENV) $(COMPOSE_ENV) \
 	export POSTGRES_IMAGE="$$(docker/images.sh postgres --no-build)"; \
 	echo "==> Browser tests against http://localhost:$(LOCAL_WEB_PORT)/ (screenshots in test-artifacts/)"; \
 	status=0; \
-	E2E_BASE_URL="http://localhost:$(LOCAL_WEB_PORT)" E2E_USERNAME="$(DEMO_USERNAME)" \
+	E2E_CHROMIUM="$(or $(E2E_CHROMIUM),$$(command -v chromium))" E2E_BASE_URL="http://localhost:$(LOCAL_WEB_PORT)" E2E_USERNAME="$(DEMO_USERNAME)" \
 	E2E_PASSWORD="$(DEMO_PASSWORD)" E2E_STOP_REPLICA="$(COMPOSE) stop web2" \
 	E2E_LOGS_COMMAND="$(COMPOSE) logs --no-color {service}" E2E_REPLICAS=web1,web2 \
 		$(PY) -m pytest tests/e2e -p no:cacheprovider -v || status=$$?; \

@@ -43,9 +43,8 @@ def pytest_configure(config) -> None:
     except psycopg.OperationalError as error:
         pytest.exit(
             f"PostgreSQL is not reachable at DATABASE_URL={url}: {error}\n"
-            "Start it (on this project's machines: "
-            "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) "
-            "or point DATABASE_URL at a server you can create databases on.",
+            "`make db` starts the project's own PostgreSQL on 127.0.0.1:5432 (`make test` "
+            "does it for you); or point DATABASE_URL at a server you can create databases on.",
             returncode=3,
         )
 
