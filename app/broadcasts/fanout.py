@@ -18,6 +18,7 @@ from django.utils import timezone
 from django_aws_api_gateway_websockets.models import WebSocketSession, serialise_message
 
 from broadcasts.models import Broadcast
+from realtime.audience import receivers
 from realtime.sending import BulkPoster, mark_disconnected
 
 log = structlog.get_logger(__name__)
@@ -55,12 +56,18 @@ def claim_abandoned(
 
 
 def _recipients(channel_name: str, batch_size: int):
-    """Batches of (pk, connection_id, api_id, stage_name), in primary-key order."""
+    """Batches of (pk, connection_id, api_id, stage_name), in primary-key order: the
+    connected sessions of the channel whose user passes its rule now (realtime.audience)."""
+    audience = receivers(channel_name)
     last_pk = 0
     while True:
         batch = list(
             WebSocketSession.objects.filter(
-                channel_name=channel_name, connected=True, pk__gt=last_pk, api_gateway__isnull=False
+                audience,
+                channel_name=channel_name,
+                connected=True,
+                pk__gt=last_pk,
+                api_gateway__isnull=False,
             )
             .order_by("pk")
             .values_list("pk", "connection_id", "api_gateway__api_id", "api_gateway__stage_name")[

@@ -219,9 +219,16 @@ class RealtimeWebSocketView(WebSocketView):
         log.warning("ws.connect.rejected", reason="connection_id_reused")
         return HttpResponse("Connection ID already used", status=409)
 
-    def permission_denied(self, request, *args, **kwargs) -> HttpResponse:
-        log.warning("ws.permission.denied", user_id=getattr(request.user, "pk", None))
+    def permission_denied(self, request, *args, reason: str = "channel_rule", **kwargs):
+        log.warning(
+            "ws.permission.denied", reason=reason, user_id=getattr(request.user, "pk", None)
+        )
         return super().permission_denied(request, *args, **kwargs)
+
+    def _refuse_permission(self, request, reason: str) -> HttpResponse:
+        """A message the sender may not send: tell the client in an error frame, answer 403."""
+        self._reply("error", error="permission denied")
+        return self.permission_denied(request, reason=reason)
 
     def invalid_gateway_secret(self, request, *args, **kwargs) -> HttpResponse:
         log.warning("ws.gateway_secret.invalid")
@@ -274,15 +281,18 @@ class RealtimeWebSocketView(WebSocketView):
 
     @speaks_protocol
     def broadcast(self, request, *args, **kwargs) -> HttpResponse:
-        """Queue ``text`` for every connection in ``channel``; needs a Django permission."""
+        """Queue ``text`` for every connection in ``channel``. The sender needs the broadcast
+        permission and must pass the channel's rule (a listed channel they could join)."""
         if not request.user.has_perm(BROADCAST_PERMISSION):
-            return self.permission_denied(request, *args, **kwargs)
+            return self._refuse_permission(request, reason="no_broadcast_permission")
         channel = self.body.get("channel", self.websocket_session.channel_name)
         text = self.body.get("text")
         if not self._is_valid_channel_name(channel):
             return self._return_bad_request("Invalid channel")
         if not isinstance(text, str) or not text or len(text) > MAX_TEXT_LENGTH:
             return self._return_bad_request("Invalid request format (text)")
+        if not self.can_join_channel(request, channel):
+            return self._refuse_permission(request, reason="channel_rule")
         broadcast = enqueue_broadcast(
             channel,
             frame("broadcast", channel=channel, text=text, sender=request.user.get_username()),
