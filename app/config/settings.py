@@ -194,6 +194,11 @@ WEBSOCKETS = {
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=1)
 if TRUSTED_PROXY_HOPS < 1:
     raise ImproperlyConfigured("TRUSTED_PROXY_HOPS must be 1 or more")
+# The connect rate limit keys an IPv6 client by its network of this prefix length: one
+# subscriber gets a whole /64 and could rotate addresses inside it. IPv4: the address.
+WS_RATE_LIMIT_IPV6_PREFIX = env.int("WS_RATE_LIMIT_IPV6_PREFIX", default=64)
+if not 1 <= WS_RATE_LIMIT_IPV6_PREFIX <= 128:
+    raise ImproperlyConfigured("WS_RATE_LIMIT_IPV6_PREFIX must be between 1 and 128")
 # The WebSocket URL browsers connect to (the API Gateway stage, or the local emulator).
 WS_PUBLIC_URL = required_in_production("WS_PUBLIC_URL", "ws://localhost:8001/local")
 # Local emulator only: send Management API calls here instead of AWS. Unset in production.

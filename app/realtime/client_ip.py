@@ -21,3 +21,15 @@ def client_ip(forwarded_for: str, remote_addr: str, hops: int) -> str:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return UNKNOWN_IP
+
+
+def rate_limit_key(address: str, ipv6_prefix: int) -> str:
+    """The address the connect rate limit counts: an IPv4 address as it is (also when written
+    IPv4-mapped, ``::ffff:a.b.c.d``), an IPv6 address as its network's first address, so every
+    address of one ``/ipv6_prefix`` (a subscriber's /64) shares one limit."""
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/{ipv6_prefix}", strict=False).network_address)
+    return str(ip)

@@ -25,7 +25,7 @@ from django_aws_api_gateway_websockets.views import WebSocketTokenView, WebSocke
 
 from broadcasts.queue import enqueue_broadcast
 from realtime import admission
-from realtime.client_ip import client_ip
+from realtime.client_ip import client_ip, rate_limit_key
 from realtime.protocol import (
     MAX_TEXT_LENGTH,
     accepted_versions,
@@ -122,10 +122,17 @@ class RealtimeWebSocketView(WebSocketView):
         structlog.contextvars.bind_contextvars(channel=request.GET.get("channel", "")[:128])
         if self.api_gateway.connection_id_taken:
             return self._duplicate_connect(connection_id)
+        # Junk (bad headers, no signed-in session, a malformed channel) is refused before the
+        # admission's locks and writes, so a flood of it costs no rate-limit row.
+        refusal = self._cheap_refusal(request)
+        if refusal:
+            return self._return_bad_request(refusal)
 
-        ip_address = self._get_client_ip(request)
+        ip_address = rate_limit_key(
+            self._get_client_ip(request), settings.WS_RATE_LIMIT_IPV6_PREFIX
+        )
         # The session cookie's user: the per-user limit, and the owner the token must have.
-        user = getattr(request, "user", None)
+        user = request.user
         try:
             # Gap 2: the advisory locks taken by admit() serialise count-then-record per IP
             # and per user until this transaction commits, across every replica.
@@ -148,8 +155,26 @@ class RealtimeWebSocketView(WebSocketView):
             log.info("ws.connect.accepted", user_id=getattr(request.user, "pk", None))
         return response
 
+    def _cheap_refusal(self, request) -> str | None:
+        """The connect checks that take no lock and write nothing, as the package's refusal
+        texts: the handshake headers, the channel name's form, a signed-in session (the
+        token must belong to its user, so without one no token can pass)."""
+        refusal = self._handshake_refusal(request)
+        if refusal:
+            return refusal
+        try:
+            self._get_channel_name(request)
+        except ValueError:
+            return "Invalid channel"
+        if self.USE_WS_TOKEN and not (
+            request.session.session_key and request.user.is_authenticated
+        ):
+            return "Invalid session"
+        return None
+
     def _checked_connect(self, request) -> HttpResponse:
-        """The package's connect checks, without its rate limit (see ``connect``).
+        """The package's connect checks that need the admission, without its rate limit
+        (see ``connect``; ``_cheap_refusal`` ran the others before).
 
         Gap 5: every check that can refuse runs before anything is written, then the token
         is spent (one UPDATE, ``admission.consume_token``) and the session row written, in
@@ -158,15 +183,7 @@ class RealtimeWebSocketView(WebSocketView):
         same user before and after it; the package checks the token before the channel, so
         a request failing both is refused as forbidden (403) here, not as a bad token (400).
         """
-        refusal = self._handshake_refusal(request)
-        if refusal:
-            return self._return_bad_request(refusal)
-        try:
-            channel_name = self._get_channel_name(request)
-        except ValueError:
-            return self._return_bad_request("Invalid channel")
-        if self.USE_WS_TOKEN and not request.session.session_key:
-            return self._return_bad_request("Invalid session")
+        channel_name = self._get_channel_name(request)
         if (
             self.CHECK_PERMISSIONS_ON_CONNECT and not self._passes_permission_checks(request)
         ) or not self.can_join_channel(request, channel_name):
