@@ -89,3 +89,29 @@ def test_junk_connects_take_no_lock_and_write_no_row(api_gateway, channels, brow
     assert response.status_code == 400
     assert not ConnectionRateLimit.objects.exists()
     assert not any("pg_advisory" in query["sql"] for query in queries.captured_queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_attempt_purge_cannot_roll_back_an_accepted_connect(
+    api_gateway, channels, browser, caller, monkeypatch
+):
+    """The package purges expired attempts on 1 record in 100, inside our connect transaction,
+    and swallows its errors; a failed statement there aborted the transaction, so the session
+    row vanished while the view answered 200. Attempts are written without that purge (the
+    cleanup CronJob purges)."""
+    from django_aws_api_gateway_websockets import models as package_models
+
+    def failing_purge(cls) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 / 0")  # a deadlock or a timeout, in real life
+        return 0
+
+    monkeypatch.setattr(package_models.secrets, "randbelow", lambda _n: 0)
+    monkeypatch.setattr(ConnectionRateLimit, "_purge_expired", classmethod(failing_purge))
+    connection_id = gw.new_connection_id()
+    response = caller.connect(
+        connection_id, browser.cookie, {"ws_token": browser.token(), "channel": "lobby"}
+    )
+    assert response.status_code == 200
+    assert WebSocketSession.objects.filter(connection_id=connection_id, connected=True).exists()
+    assert ConnectionRateLimit.objects.count() == 1

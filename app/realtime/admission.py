@@ -66,8 +66,16 @@ def admit(ip_address: str, user, max_attempts: int, window_minutes: int) -> bool
 
 
 def record_attempt(ip_address: str, user, successful: bool) -> None:
-    """Rejected attempts are recorded too, as the package does, so a flood stays limited."""
-    ConnectionRateLimit.record_attempt(ip_address, _counted_user(user), successful=successful)
+    """Rejected attempts are recorded too, as the package does, so a flood stays limited.
+
+    Written directly, not with ``ConnectionRateLimit.record_attempt``: that one purges expired
+    rows on 1 call in 100, inside our transaction and holding our locks, and swallows its
+    errors, so a failed purge aborted the transaction and dropped the session row of a
+    connect answered 200. The cleanup CronJob (``cleanup_tokens``) purges instead.
+    """
+    ConnectionRateLimit.objects.create(
+        ip_address=ip_address, user=_counted_user(user), successful=successful
+    )
 
 
 def consume_token(token: str, session_key: str, user, max_age_seconds: int) -> bool:
