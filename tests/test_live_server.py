@@ -89,6 +89,25 @@ def test_token_endpoint_needs_csrf_and_a_signed_in_user(gunicorn_server, user):
     assert WebSocketToken.objects.filter(token=body["token"], used=False).exists()
 
 
+def test_concurrent_token_requests_issue_exactly_the_limit(gunicorn_server, user):
+    """40 requests at once by one user, over three worker processes: the count and the
+    insert of one request must not interleave with another's (the package's count-then-insert
+    issued 23 against a limit of 20)."""
+    limit = 20  # WS_TOKEN_RATE_LIMIT_PER_MINUTE's default
+    session = sign_in(gunicorn_server, "alice", "alice-password-123")
+    headers = {"X-CSRFToken": session.cookies["csrftoken"], "Referer": gunicorn_server.url}
+
+    def request_token() -> int:
+        return session.post(
+            f"{gunicorn_server.url}/api/ws-token/", headers=headers, timeout=30
+        ).status_code
+
+    statuses = concurrently([request_token] * 40)
+    assert statuses.count(200) == limit, statuses
+    assert statuses.count(403) == 40 - limit, statuses
+    assert WebSocketToken.objects.filter(user=user).count() == limit
+
+
 REQUIRED_FIELDS = {"timestamp", "level", "logger", "event"}
 
 

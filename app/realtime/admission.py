@@ -65,6 +65,14 @@ def admit(ip_address: str, user, max_attempts: int, window_minutes: int) -> bool
     return allowed
 
 
+def serialise_per_user(kind: str, user) -> None:
+    """Take the advisory lock of (kind, user) until the caller's transaction commits: the
+    same user's requests of that kind, in every process and replica, then count and insert
+    one after another (the package's token limit counts, then inserts)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key(kind, str(user.pk))])
+
+
 def record_attempt(ip_address: str, user, successful: bool) -> None:
     """Rejected attempts are recorded too, as the package does, so a flood stays limited.
 

@@ -334,10 +334,16 @@ class RealtimeWebSocketView(WebSocketView):
 
 
 class TokenView(WebSocketTokenView):
-    """The package's token endpoint (CSRF-protected, signed-in users), with its outcome logged."""
+    """The package's token endpoint (CSRF-protected, signed-in users), with its outcome logged
+    and its per-user limit exact: one user's requests count and insert one after another."""
 
     def post(self, request, *args, **kwargs) -> HttpResponse:
-        response = super().post(request, *args, **kwargs)
+        if request.user.is_authenticated:
+            with transaction.atomic():
+                admission.serialise_per_user("token", request.user)
+                response = super().post(request, *args, **kwargs)
+        else:
+            response = super().post(request, *args, **kwargs)
         if response.status_code == 200:
             log.info("ws.token.issued")
         else:
