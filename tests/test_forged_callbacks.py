@@ -48,3 +48,23 @@ def test_unregistered_api_id_is_400(api_gateway, channels, browser, caller):
     headers["X-Amzn-Apigateway-Api-Id"] = "someoneelse"
     response = caller.post(f"/ws/connect?ws_token={browser.token()}&channel=lobby", headers)
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("secret", [None, "wrong-secret-0123456789abcdefghijklmnopq"])
+@pytest.mark.parametrize("route", ["connect", "default", "disconnect", "anything"])
+@pytest.mark.parametrize("shape", ["as the gateway sends", "no connection id", "bare"])
+def test_a_forged_callback_costs_no_database_query(
+    api_gateway, channels, browser, caller, django_assert_num_queries, secret, route, shape
+):
+    """docs/security.md: 403 before any database query, whatever else the request carries
+    (a session cookie would make a user lookup, for the log context, cost a query)."""
+    token = browser.token()
+    headers = gw.connect_headers(gw.new_connection_id(), browser.cookie, secret=secret)
+    if shape == "no connection id":
+        del headers["Connectionid"]
+    elif shape == "bare":
+        headers = {"Cookie": browser.cookie} | ({"X-Ws-Gateway-Secret": secret} if secret else {})
+    body = json.dumps({"action": "ping"}).encode() if route == "default" else b""
+    with django_assert_num_queries(0):
+        response = caller.post(f"/ws/{route}?ws_token={token}&channel=lobby", headers, body)
+    assert response.status_code == 403

@@ -47,13 +47,20 @@ class RequestContextMiddleware:
 
 
 class UserContextMiddleware:
-    """Binds the signed-in user's id once authentication has run."""
+    """Binds the signed-in user's id once authentication has run, except on API Gateway's
+    callbacks (views taking a ``route``): reading ``request.user`` loads the session, a query
+    a forged callback must not cost before the view refuses it; the callback view binds the
+    user itself once the call is authenticated."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
+        if "route" in view_kwargs:
+            return
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             structlog.contextvars.bind_contextvars(user_id=user.pk)
-        return self.get_response(request)
