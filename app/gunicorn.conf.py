@@ -23,7 +23,13 @@ max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
 # The worker heartbeat file must live on a writable tmpfs under a read-only root filesystem.
 worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108
+# Peers whose X-Forwarded-Proto/-For gunicorn believes (the load balancer's subnets).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# ...but no path header from anyone, trusted or not: gunicorn's default (SCRIPT_NAME,
+# PATH_INFO) let a client's SCRIPT_NAME, passed on by the ALB, move routing or raise a 500.
+forwarder_headers = ""
+# Headers that cannot be mapped to the WSGI environ unambiguously (underscores) are dropped.
+header_map = "drop"
 # gunicorn's runtime control socket would be created under $HOME: read-only in the image.
 control_socket_disable = True
 accesslog = "-"

@@ -2,6 +2,7 @@
 CronJob policies, one identity per role, secrets kept out of ConfigMaps, names and labels,
 hooks, and the values schema."""
 
+import ipaddress
 import re
 
 import pytest
@@ -553,3 +554,14 @@ def test_environments_are_separate():
         assert env in facts["runtime role"] and env in facts["deploy role"]
     prod = VARIANTS["env:prod"]
     assert prod["web"]["autoscaling"]["enabled"] and prod["networkPolicy"]["enabled"]
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_gunicorn_trusts_forwarded_headers_from_named_networks_only(variant):
+    """Never `*`: X-Forwarded-Proto and -For are believed only from the load balancer's
+    subnets (gunicorn trusts no path header at all: tests/test_gunicorn_forwarding.py)."""
+    (config_map,) = support.find(support.render(VARIANTS[variant]), "ConfigMap")
+    allowed = config_map["data"]["FORWARDED_ALLOW_IPS"]
+    assert "*" not in allowed
+    for network in allowed.split(","):
+        ipaddress.ip_network(network.strip())  # an address or a CIDR, nothing else
