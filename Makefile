@@ -67,7 +67,7 @@ format: $(VENV)/.installed ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff format .
 
 .PHONY: dev
-dev: $(VENV)/.installed ## Run the app on :8000 and the gateway emulator on :8001 (no Docker)
+dev: $(VENV)/.installed ## App on 127.0.0.1:8000, gateway emulator on :8001, no Docker (DEV_BIND=0.0.0.0 opens them)
 	@$(call ensure_database,DEV_DATABASE_URL)
 	DATABASE_URL=$(DEV_DATABASE_URL) PY=../$(PY) scripts/dev.sh
 
