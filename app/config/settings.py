@@ -5,6 +5,7 @@ production profile: DEBUG off, secure cookies, HSTS, and the variables marked "r
 production" must be set, else start-up stops with ImproperlyConfigured naming the variable.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -66,7 +67,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_aws_api_gateway_websockets",
+    "axes",
     "observability",
+    "accounts",
     "health",
     "realtime",
     "broadcasts",
@@ -86,6 +89,8 @@ MIDDLEWARE = [
     "observability.middleware.UserContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out sign-in into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -171,6 +176,28 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=PRODUCTION)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- Signing in ---------------------------------------------------------------------------
+# django-axes refuses a sign-in, before the password is hashed (about 0.3 CPU-s each), once a
+# username or a client address has failed LOGIN_FAILURE_LIMIT times; the count lives in
+# PostgreSQL, so it holds across replicas, and resets after LOGIN_COOLOFF_MINUTES.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+# Each on its own: one username from many addresses, or many usernames from one address.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_address"
+AXES_RESET_ON_SUCCESS = True
+# Its own log lines would repeat accounts.events' named events.
+AXES_VERBOSE = False
+# The admin: off, or moved away from the address every scanner tries.
+ADMIN_ENABLED = env.bool("ADMIN_ENABLED", default=True)
+ADMIN_URL = env.str("ADMIN_URL", default="admin/")
+if not ADMIN_URL.endswith("/") or ADMIN_URL.startswith("/"):
+    raise ImproperlyConfigured(f"ADMIN_URL must end with '/' and not start with one: {ADMIN_URL!r}")
 
 # --- AWS API Gateway WebSockets ---------------------------------------------------------
 # No AWS keys here: boto3's default credential chain serves IRSA and EKS Pod Identity.

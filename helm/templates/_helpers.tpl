@@ -124,6 +124,8 @@ AWS_GATEWAY_REGION_NAME: {{ $c.awsRegion | quote }}
 WS_PUBLIC_URL: {{ $c.wsPublicUrl | quote }}
 TRUSTED_PROXY_HOPS: {{ $c.trustedProxyHops | quote }}
 FORWARDED_ALLOW_IPS: {{ $c.forwardedAllowIps | quote }}
+ADMIN_ENABLED: {{ $c.admin.enabled | quote }}
+ADMIN_URL: {{ $c.admin.path | quote }}
 LOG_FORMAT: {{ $c.logFormat | quote }}
 LOG_LEVEL: {{ $c.logLevel | quote }}
 PORT: {{ .Values.web.containerPort | quote }}

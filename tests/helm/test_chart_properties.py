@@ -565,3 +565,8 @@ def test_gunicorn_trusts_forwarded_headers_from_named_networks_only(variant):
     assert "*" not in allowed
     for network in allowed.split(","):
         ipaddress.ip_network(network.strip())  # an address or a CIDR, nothing else
+
+
+def test_prod_serves_no_admin():
+    (config_map,) = support.find(support.render(VARIANTS["env:prod"]), "ConfigMap")
+    assert config_map["data"]["ADMIN_ENABLED"] == "false"
