@@ -22,6 +22,8 @@ fi
 export WS_GATEWAY_SECRET="${WS_GATEWAY_SECRET:-local-dev-gateway-secret-0123456789abcdef}"
 export WS_MANAGEMENT_ENDPOINT_URL="http://127.0.0.1:${WS_PORT}"
 export WS_INTEGRATION_HOST="localhost:${WEB_PORT}" WS_PUBLIC_URL="ws://localhost:${WS_PORT}/local"
+# The development server's DEBUG pages (off by default in every profile).
+export DEBUG="${DEBUG:-true}"
 export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-local}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-local}"
 
 echo "==> Migrations and the demo user"

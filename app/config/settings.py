@@ -42,7 +42,8 @@ SECRET_KEY = required_in_production(
 )
 # Old keys, newest first, still accepted for signatures while sessions roll over.
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
-DEBUG = False if PRODUCTION else env.bool("DEBUG", default=True)
+# Off unless asked for, in every profile (`make dev` asks); production refuses it below.
+DEBUG = env.bool("DEBUG", default=False)
 
 # API Gateway calls the integration with the Host of the integration URL, and the package
 # compares it with ALLOWED_HOSTS exactly (no wildcard, port included when not default).
@@ -258,3 +259,13 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+# --- Refuse unsafe production values (last: every setting above is final) ----------------
+if PRODUCTION:
+    from config.production_checks import unsafe_settings
+
+    _problems = unsafe_settings(globals())
+    if _problems:
+        raise ImproperlyConfigured(
+            "Refusing to start with DJANGO_ENV=production:\n  - " + "\n  - ".join(_problems)
+        )

@@ -570,3 +570,8 @@ def test_gunicorn_trusts_forwarded_headers_from_named_networks_only(variant):
 def test_prod_serves_no_admin():
     (config_map,) = support.find(support.render(VARIANTS["env:prod"]), "ConfigMap")
     assert config_map["data"]["ADMIN_ENABLED"] == "false"
+
+
+def test_the_chart_runs_only_the_production_profile():
+    values = support.merge(MINIMAL, {"config": {"djangoEnv": "development"}})
+    assert "djangoEnv" in render_error(values)
