@@ -30,6 +30,18 @@ from observability.redaction import REDACTED, redact_secrets
         ({"headers": {"Cookie": "sessionid=k1; csrftoken=k2"}}, {"headers": {"Cookie": REDACTED}}),
         ({"detail": ["password=hunter2"]}, {"detail": [f"password={REDACTED}"]}),
         ({"count": 2, "ok": True, "none": None}, {"count": 2, "ok": True, "none": None}),
+        ({"event": '{"token": "abc"}'}, {"event": f'{{"token": "{REDACTED}"}}'}),
+        ({"event": "{'ws_token': 'abc'}"}, {"event": f"{{'ws_token': '{REDACTED}'}}"}),
+        ({"event": "Authorization: Bearer a.b.c"}, {"event": f"Authorization: {REDACTED}"}),
+        (
+            {"event": "postgres://app:S3cret@db:5432/app"},
+            {"event": f"postgres://app:{REDACTED}@db:5432/app"},
+        ),
+        (
+            {"event": "ws_token%3Dabc%26channel%3Dx"},
+            {"event": f"ws_token%3D{REDACTED}%26channel%3Dx"},
+        ),
+        ({"database_dsn": "host=db password=x"}, {"database_dsn": REDACTED}),
     ],
 )
 def test_redaction(event, expected):

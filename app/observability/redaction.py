@@ -13,20 +13,44 @@ REDACTED = "[redacted]"
 # "gateway_secret", but not "tokens_deleted".
 _SENSITIVE_KEY = re.compile(
     r"(^|[_-])(token|cookie|cookies|secret|secrets|password|passwd|authorization|"
-    r"session_key|sessionid|csrftoken|csrfmiddlewaretoken|api_key)$",
+    r"session_key|sessionid|csrftoken|csrfmiddlewaretoken|api_key|access_key|dsn)$",
     re.IGNORECASE,
 )
-# Credentials that ride inside text: query strings, cookie headers, header dumps.
+# Credentials that ride inside text: a name ending in a credential word, then a separator
+# (=, :, or their percent-encodings %3D and %3A), quoted or not (a query string, a cookie
+# header, JSON, a dict's repr, a header dump), then the value, quoted or up to a delimiter.
+_CREDENTIAL_NAME = (
+    r"(?:ws_token|token|password|passwd|secret|sessionid|csrftoken|csrfmiddlewaretoken"
+    r"|api_key|access_key|signature|credential)"
+)
 _SENSITIVE_IN_TEXT = re.compile(
-    r"(?P<name>ws_token|token|password|secret|sessionid|csrftoken|csrfmiddlewaretoken"
-    r"|x-ws-gateway-secret)(?P<sep>[=:]\s*)(?P<value>[^&\s;,'\"]+)",
+    r"(?P<name>[\w-]*" + _CREDENTIAL_NAME + r")"
+    r"(?P<sep>[\"']?\s*(?:[=:]|%3[dDaA])\s*)"
+    r"(?P<value>\"[^\"]*\"|'[^']*'|(?:(?!%26|%3[bB])[^&\s;,'\"])+)",
     re.IGNORECASE,
 )
+# An Authorization header's value is a scheme and a credential separated by a space (Bearer,
+# Basic, AWS4-HMAC-SHA256 …): everything after the name, up to a quote or the line's end.
+_AUTHORIZATION = re.compile(
+    r"(?P<name>authorization)(?P<sep>[\"']?\s*[=:]\s*)(?P<value>\"[^\"]*\"|'[^']*'|[^\r\n'\"]+)",
+    re.IGNORECASE,
+)
+# A URL's user-info password: postgres://user:PASSWORD@host (up to the last "@": a password
+# pasted unencoded may hold "/" or ":").
+_URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<value>[^@\s]+)(?=@)")
+
+
+def _keep_quotes(match: re.Match) -> str:
+    value = match["value"]
+    quote = value[0] if value[:1] in {'"', "'"} else ""
+    return f"{match['name']}{match['sep']}{quote}{REDACTED}{quote}"
 
 
 def redact_text(text: str) -> str:
-    """Replace the value of every ``name=value`` credential in ``text``."""
-    return _SENSITIVE_IN_TEXT.sub(lambda m: f"{m['name']}{m['sep']}{REDACTED}", text)
+    """Replace the value of every credential written inside ``text``."""
+    text = _AUTHORIZATION.sub(_keep_quotes, text)
+    text = _SENSITIVE_IN_TEXT.sub(_keep_quotes, text)
+    return _URL_PASSWORD.sub(lambda m: f"{m['head']}{REDACTED}", text)
 
 
 def _redact(value: Any) -> Any:
