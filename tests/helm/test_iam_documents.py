@@ -19,6 +19,8 @@ VALUES = {
     "NAMESPACE": "wsgateway-prod",
     "SERVICE_ACCOUNT": "wsgateway-runtime",
     "HOSTED_ZONE_ID": "Z0123456789EXAMPLE",
+    "DOMAIN_NAME": "ws.example.com",
+    "CLUSTER_NAME": "prod-eu",
 }
 
 # Real action names, from the AWS Service Authorization Reference ("Actions, resources, and
@@ -70,6 +72,7 @@ def test_the_expected_documents_exist():
     assert set(DOCUMENTS) == {
         "runtime-policy.json",
         "deploy-policy.json",
+        "deploy-bootstrap-policy.json",
         "deploy-route53-policy.json",
         "trust-irsa.json",
         "trust-pod-identity.json",
@@ -109,19 +112,55 @@ def test_runtime_role_may_only_post_to_one_stages_connections():
     ]
 
 
-def test_deploy_role_is_limited_to_api_gateway_v2_and_acm_read():
-    actions = {a for s in document("deploy-policy.json")["Statement"] for a in as_list(s["Action"])}
+def api_gateway_statements(name: str) -> list[dict]:
+    return [
+        s
+        for s in document(name)["Statement"]
+        if any(a.startswith("apigateway:") for a in as_list(s["Action"]))
+    ]
+
+
+@pytest.mark.parametrize("name", ["deploy-policy.json", "deploy-bootstrap-policy.json"])
+def test_deploy_roles_are_limited_to_api_gateway_v2_and_acm_read(name):
+    actions = {a for s in document(name)["Statement"] for a in as_list(s["Action"])}
     assert {a.split(":")[0] for a in actions} == {"apigateway", "acm"}
     assert not {
         a for a in actions if a.startswith("acm:") and not re.match(r"acm:(Describe|List)", a)
     }
-    resources = [
-        r for s in document("deploy-policy.json")["Statement"] for r in as_list(s["Resource"])
-    ]
-    api = [r for r in resources if ":apigateway:" in r]
-    assert all(r.startswith("arn:aws:apigateway:eu-west-1::/") for r in api)
-    assert "arn:aws:apigateway:eu-west-1::/apis/*" in api
-    assert "arn:aws:apigateway:eu-west-1::/domainnames/*" in api
+    for statement in api_gateway_statements(name):
+        assert all(
+            r.startswith("arn:aws:apigateway:eu-west-1::/") for r in as_list(statement["Resource"])
+        )
+        assert not any("/tags" in r for r in as_list(statement["Resource"]))
+
+
+def test_the_steady_deploy_role_reaches_this_environments_api_and_domain_only():
+    """Not every HTTP/WebSocket API of the region: the one API id and the one custom domain."""
+    own = {
+        "arn:aws:apigateway:eu-west-1::/apis/a1b2c3d4e5",
+        "arn:aws:apigateway:eu-west-1::/domainnames/ws.example.com",
+    }
+    allowed = own | {f"{resource}/*" for resource in own}
+    for statement in api_gateway_statements("deploy-policy.json"):
+        assert set(as_list(statement["Resource"])) <= allowed, statement["Resource"]
+
+
+def test_the_bootstrap_deploy_role_can_create_but_change_or_delete_nothing():
+    """The first provisioning creates the API (its id does not exist before, and HTTP and
+    WebSocket APIs pass no tags to their routes and integrations for IAM to check: AWS
+    documents tag inheritance for REST APIs only). So the bootstrap role may add, never
+    modify or delete, and reads only what it must; docs/deployment.md swaps it for the steady
+    one once the API id is known."""
+    actions = {
+        a
+        for s in api_gateway_statements("deploy-bootstrap-policy.json")
+        for a in as_list(s["Action"])
+    }
+    assert actions == {"apigateway:GET", "apigateway:POST"}
+    for statement in api_gateway_statements("deploy-bootstrap-policy.json"):
+        for resource in as_list(statement["Resource"]):
+            if "/domainnames/" in resource:
+                assert "/domainnames/ws.example.com" in resource
 
 
 def test_irsa_trust_names_one_service_account_of_one_cluster():
@@ -137,10 +176,17 @@ def test_irsa_trust_names_one_service_account_of_one_cluster():
     }
 
 
-def test_pod_identity_trust():
+def test_pod_identity_trust_names_one_service_account_of_one_cluster_and_account():
     (statement,) = document("trust-pod-identity.json")["Statement"]
     assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     assert sorted(as_list(statement["Action"])) == ["sts:AssumeRole", "sts:TagSession"]
+    # The session tags EKS Pod Identity sets (EKS user guide, "pod-id-role").
+    assert statement["Condition"]["StringEquals"] == {
+        "aws:SourceAccount": "123456789012",
+        "aws:RequestTag/eks-cluster-name": "prod-eu",
+        "aws:RequestTag/kubernetes-namespace": "wsgateway-prod",
+        "aws:RequestTag/kubernetes-service-account": "wsgateway-runtime",
+    }
 
 
 def test_the_renderer_names_a_missing_placeholder():
