@@ -63,3 +63,19 @@ def test_ready_fails_and_live_passes_when_the_database_is_down(tmp_path):
         assert "Database" in " ".join(ready.json())
     finally:
         server.stop()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/health/ready/", "/health/live/"])
+def test_through_a_proxy_probes_answer_a_bare_status(client, monkeypatch, path):
+    """The internet reaches the pods only through the load balancer, which adds
+    X-Forwarded-For: such a request learns up or down, never the checks, migration names or
+    database errors. Kubelet and ALB health checks call the pod directly and keep the detail
+    (kubelet) or need only the status code (ALB)."""
+    monkeypatch.setattr(checks, "unapplied_migrations", lambda alias: ["realtime.0002_new"])
+    proxied = client.get(path, headers={"X-Forwarded-For": "203.0.113.9"})
+    direct = client.get(path)
+    assert proxied.status_code == direct.status_code
+    expected = "ok" if direct.status_code == 200 else "unavailable"
+    assert proxied.json() == {"status": expected}
+    assert "realtime.0002_new" not in proxied.content.decode()
