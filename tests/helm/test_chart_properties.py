@@ -575,3 +575,17 @@ def test_prod_serves_no_admin():
 def test_the_chart_runs_only_the_production_profile():
     values = support.merge(MINIMAL, {"config": {"djangoEnv": "development"}})
     assert "djangoEnv" in render_error(values)
+
+
+def test_the_test_pods_rights_are_deleted_after_the_test():
+    objects = support.render(MINIMAL)
+    rights = [
+        obj
+        for kind in ("ServiceAccount", "Role", "RoleBinding")
+        for obj in support.find(objects, kind)
+        if (obj["metadata"].get("annotations") or {}).get("helm.sh/hook") == "test"
+    ]
+    assert len(rights) == 3
+    for obj in rights:
+        policy = obj["metadata"]["annotations"]["helm.sh/hook-delete-policy"].split(",")
+        assert {"hook-succeeded", "hook-failed"} <= set(policy), (obj["kind"], policy)
