@@ -499,8 +499,37 @@ def test_network_policy_limits_ingress_and_egress():
     }
     assert (53, "UDP") in egress and (53, "TCP") in egress
     assert egress[(5432, "TCP")] == [{"ipBlock": {"cidr": "10.0.100.0/24"}}]
-    assert egress[(443, "TCP")] == [{"ipBlock": {"cidr": "0.0.0.0/0"}}]
-    assert not support.find(support.render(MINIMAL), "NetworkPolicy")
+    assert egress[(443, "TCP")] == [
+        {"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.0.0/16"]}}
+    ]
+    assert (80, "TCP") not in egress  # no Pod Identity agent unless asked
+
+
+def test_network_policies_are_on_by_default_and_keep_pods_from_the_metadata_service():
+    policies = {
+        o["metadata"]["name"]: o["spec"]
+        for o in support.find(support.render(MINIMAL), "NetworkPolicy")
+    }
+    assert set(policies) == {"wsgateway-release", "wsgateway-web"}
+    egress = policies["wsgateway-release"]["egress"]
+    peers = [peer for rule in egress for peer in rule.get("to", [])]
+    for peer in peers:
+        block = peer.get("ipBlock")
+        if block and ipaddress.ip_network("169.254.169.254/32").subnet_of(
+            ipaddress.ip_network(block["cidr"])
+        ):
+            assert "169.254.0.0/16" in block.get("except", []), block
+    with_agent = support.render(
+        support.merge(MINIMAL, {"networkPolicy": {"podIdentityAgent": True}})
+    )
+    (release,) = [
+        o
+        for o in support.find(with_agent, "NetworkPolicy")
+        if o["metadata"]["name"].endswith("release")
+    ]
+    assert {"ipBlock": {"cidr": "169.254.170.23/32"}} in [
+        peer for rule in release["spec"]["egress"] for peer in rule.get("to", [])
+    ]
 
 
 # --- values: schema, removed keys, budget ------------------------------------------------
