@@ -20,6 +20,7 @@ from django_aws_api_gateway_websockets.models import (
     WebSocketToken,
 )
 
+from realtime import admission
 from tests.support import gateway as gw
 
 PLAIN = pytest.param(
@@ -72,15 +73,21 @@ def test_concurrent_connects_admit_exactly_the_limit(
     settings.WEBSOCKETS = {**settings.WEBSOCKETS, "rate_limit_max_attempts": limit}
     ready = threading.Barrier(attempts)
     barrier = threading.Barrier(attempts)
+
+    def then_wait(count):
+        """The count (the package's, or admission's) followed by the barrier."""
+
+        def counting_then_waiting(*args, **kwargs):
+            result = count(*args, **kwargs)
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait(timeout=5)
+            return result
+
+        return counting_then_waiting
+
     original = ConnectionRateLimit.check_rate_limit.__func__
-
-    def counting_then_waiting(cls, *args, **kwargs):
-        result = original(cls, *args, **kwargs)
-        with contextlib.suppress(threading.BrokenBarrierError):
-            barrier.wait(timeout=5)
-        return result
-
-    monkeypatch.setattr(ConnectionRateLimit, "check_rate_limit", classmethod(counting_then_waiting))
+    monkeypatch.setattr(ConnectionRateLimit, "check_rate_limit", classmethod(then_wait(original)))
+    monkeypatch.setattr(admission, "recent_counts", then_wait(admission.recent_counts))
     tokens = [browser.token() for _ in range(attempts)]
     statuses: list[int] = []
 

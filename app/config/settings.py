@@ -227,6 +227,18 @@ if TRUSTED_PROXY_HOPS < 1:
 WS_RATE_LIMIT_IPV6_PREFIX = env.int("WS_RATE_LIMIT_IPV6_PREFIX", default=64)
 if not 1 <= WS_RATE_LIMIT_IPV6_PREFIX <= 128:
     raise ImproperlyConfigured("WS_RATE_LIMIT_IPV6_PREFIX must be between 1 and 128")
+# Abuse caps, each held across replicas (counted in PostgreSQL; docs/security.md says why these):
+# open connections per user (tabs and devices), messages per connection (a token bucket:
+# WS_MESSAGES_PER_SECOND on average, bursts of WS_MESSAGE_BURST), broadcasts per user.
+WS_MAX_CONNECTIONS_PER_USER = env.int("WS_MAX_CONNECTIONS_PER_USER", default=20)
+WS_MESSAGES_PER_SECOND = env.float("WS_MESSAGES_PER_SECOND", default=10.0)
+WS_MESSAGE_BURST = env.int("WS_MESSAGE_BURST", default=20)
+WS_BROADCASTS_PER_MINUTE = env.int("WS_BROADCASTS_PER_MINUTE", default=10)
+for _name in ("WS_MAX_CONNECTIONS_PER_USER", "WS_MESSAGE_BURST", "WS_BROADCASTS_PER_MINUTE"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be 1 or more")
+if WS_MESSAGES_PER_SECOND <= 0:
+    raise ImproperlyConfigured("WS_MESSAGES_PER_SECOND must be above 0")
 # The WebSocket URL browsers connect to (the API Gateway stage, or the local emulator).
 WS_PUBLIC_URL = required_in_production("WS_PUBLIC_URL", "ws://localhost:8001/local")
 # Local emulator only: send Management API calls here instead of AWS. Unset in production.

@@ -1,4 +1,5 @@
-"""Who may open a connection: the rate limit, the one-time token, and the channel's rule.
+"""Who may open a connection: the rate limit, the cap on a user's open connections, the
+one-time token, and the channel's rule.
 
 Rate limit: the package counts recent attempts and inserts the new one later, so concurrent
 connects all see the same count and all get in. Here the count happens under PostgreSQL
@@ -10,8 +11,10 @@ Each helper costs one statement, because ``$connect`` is the hottest write path 
 docs/performance.md counts its queries and tests/test_connect_queries.py pins the count.
 """
 
+import enum
 import hashlib
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import connection
@@ -21,6 +24,7 @@ from django.utils import timezone
 from django_aws_api_gateway_websockets.models import (
     ChannelPermission,
     ConnectionRateLimit,
+    WebSocketSession,
     WebSocketToken,
     hash_session_key,
 )
@@ -43,9 +47,54 @@ def _counted_user(user):
     return user if user is not None and user.is_authenticated else None
 
 
-def admit(ip_address: str, user, max_attempts: int, window_minutes: int) -> bool:
-    """Whether one more attempt is within the limit. Call it inside a transaction: the locks
-    are held until that commits, so record the attempt in the same transaction."""
+class Admission(enum.Enum):
+    """What ``admit`` decided, and the refusal text each no is answered with."""
+
+    ADMITTED = ""
+    RATE_LIMITED = "Too many connection attempts"
+    CONNECTION_LIMIT = "Too many connections"
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Attempts in the window from the address and by the user, and the user's open sessions."""
+
+    by_ip: int
+    by_user: int
+    open_sessions: int
+
+
+def recent_counts(ip_address: str, user, window_minutes: int) -> Counts:
+    """One statement: the package's two attempt counts (``check_rate_limit``) and the user's
+    connected sessions, which the package does not cap."""
+    attempts = ConnectionRateLimit._meta.db_table
+    sessions = WebSocketSession._meta.db_table
+    user_id = user.pk if user is not None else None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT count(*) FILTER (WHERE ip_address = %(ip)s),
+                   count(*) FILTER (WHERE user_id = %(user)s),
+                   (SELECT count(*) FROM {sessions} WHERE user_id = %(user)s AND connected)
+            FROM {attempts}
+            WHERE attempt_time >= %(cutoff)s AND (ip_address = %(ip)s OR user_id = %(user)s)
+            """,  # noqa: S608 - table names from the models, values as parameters
+            {
+                "ip": ip_address,
+                "user": user_id,
+                "cutoff": timezone.now() - timedelta(minutes=window_minutes),
+            },
+        )
+        return Counts(*cursor.fetchone())
+
+
+def admit(
+    ip_address: str, user, max_attempts: int, window_minutes: int, max_connections: int
+) -> Admission:
+    """Whether one more connection may open: attempts from the address and by the user within
+    the limit, and fewer than ``max_connections`` open sessions for the user. Call it inside a
+    transaction: the locks are held until that commits, so record the attempt (and write the
+    session) in the same transaction."""
     counted_user = _counted_user(user)
     keys = {_lock_key("ip", ip_address)}
     if counted_user is not None:
@@ -56,13 +105,12 @@ def admit(ip_address: str, user, max_attempts: int, window_minutes: int) -> bool
         cursor.execute(
             "SELECT pg_advisory_xact_lock(key) FROM unnest(%s::bigint[]) AS key", [sorted(keys)]
         )
-    allowed, _count = ConnectionRateLimit.check_rate_limit(
-        ip_address=ip_address,
-        user=counted_user,
-        max_attempts=max_attempts,
-        window_minutes=window_minutes,
-    )
-    return allowed
+    counts = recent_counts(ip_address, counted_user, window_minutes)
+    if counts.by_ip >= max_attempts or counts.by_user >= max_attempts:
+        return Admission.RATE_LIMITED
+    if counts.open_sessions >= max_connections:
+        return Admission.CONNECTION_LIMIT
+    return Admission.ADMITTED
 
 
 def serialise_per_user(kind: str, user) -> None:

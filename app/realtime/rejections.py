@@ -22,6 +22,10 @@ _KNOWN: tuple[tuple[str, Rejection], ...] = (
         Rejection("ws.connect.rate_limited", "rate_limited", "Too many connection attempts"),
     ),
     (
+        "Too many connections",
+        Rejection("ws.connect.connection_limit", "connection_limit", "Too many connections"),
+    ),
+    (
         "Invalid or expired token",
         Rejection("ws.token.invalid", "token_invalid", "Invalid or expired token"),
     ),

@@ -24,7 +24,7 @@ from django_aws_api_gateway_websockets.models import (
 from django_aws_api_gateway_websockets.views import WebSocketTokenView, WebSocketView
 
 from broadcasts.queue import enqueue_broadcast
-from realtime import admission
+from realtime import admission, limits
 from realtime.client_ip import client_ip, rate_limit_key
 from realtime.protocol import (
     MAX_TEXT_LENGTH,
@@ -41,13 +41,24 @@ log = structlog.get_logger(__name__)
 BROADCAST_PERMISSION = "broadcasts.send_broadcast"
 
 
-def speaks_protocol(handler: Callable) -> Callable:
-    """Run the handler only for a protocol version this release accepts; else tell the
-    client which versions it may use, in the oldest of them."""
+def message_handler(handler: Callable) -> Callable:
+    """Every handler clients call: within the connection's message budget, in a protocol
+    version this release accepts. Over budget: 429 and ``ws.message.rate_limited``, with an
+    error frame for the first refusal only. An unknown version: the versions the client may
+    use, in the oldest of them."""
 
     @functools.wraps(handler)
     def checked(self, request, *args, **kwargs) -> HttpResponse:
         self.client_version = client_version(self.body)
+        spend = limits.spend_message_budget(
+            self.websocket_session.pk, settings.WS_MESSAGES_PER_SECOND, settings.WS_MESSAGE_BURST
+        )
+        if not spend.allowed:
+            log.warning("ws.message.rate_limited", first=spend.first_refusal)
+            if spend.first_refusal:
+                version = self.client_version or min(accepted_versions())
+                self._reply("error", version=version, error="rate limited")
+            return HttpResponse("Too many messages", status=429)
         if self.client_version is None:
             supported = sorted(accepted_versions())
             log.warning("ws.message.unsupported_version", version=str(self.body.get("v"))[:16])
@@ -74,7 +85,7 @@ class RealtimeWebSocketView(WebSocketView):
     SEND_EXCEPTION_MAIL = False
     # ``re.match`` with ``$`` accepts a trailing newline; names are checked with fullmatch.
     CHANNEL_NAME_PATTERN = re.compile(r"[a-zA-Z0-9_-]+")
-    # The protocol version the current caller speaks (set by ``speaks_protocol``).
+    # The protocol version the current caller speaks (set by ``message_handler``).
     client_version: int | None = None
 
     # --- Closing the package's gaps ---------------------------------------------------
@@ -137,12 +148,17 @@ class RealtimeWebSocketView(WebSocketView):
             # Gap 2: the advisory locks taken by admit() serialise count-then-record per IP
             # and per user until this transaction commits, across every replica.
             with transaction.atomic():
-                if admission.admit(
-                    ip_address, user, self.RATE_LIMIT_MAX_ATTEMPTS, self.RATE_LIMIT_WINDOW_MINUTES
-                ):
+                verdict = admission.admit(
+                    ip_address,
+                    user,
+                    self.RATE_LIMIT_MAX_ATTEMPTS,
+                    self.RATE_LIMIT_WINDOW_MINUTES,
+                    settings.WS_MAX_CONNECTIONS_PER_USER,
+                )
+                if verdict is admission.Admission.ADMITTED:
                     response = self._checked_connect(request)
                 else:
-                    response = self._return_bad_request("Too many connection attempts")
+                    response = self._return_bad_request(verdict.value)
                 opened = response.status_code < 300
                 admission.record_attempt(ip_address, user, successful=opened)
         except IntegrityError:
@@ -268,13 +284,13 @@ class RealtimeWebSocketView(WebSocketView):
 
     # --- Handlers clients call with {"action": "<name>", "v": <version>, ...} ---------
 
-    @speaks_protocol
+    @message_handler
     def ping(self, request, *args, **kwargs) -> JsonResponse:
         """Answer with the caller's connection id, through the Management API."""
         self._reply("pong", connection_id=self.websocket_session.connection_id)
         return JsonResponse({})
 
-    @speaks_protocol
+    @message_handler
     def join(self, request, *args, **kwargs) -> HttpResponse:
         """Move this connection to ``channel``, if its ChannelPermission row allows."""
         refused = self.change_channel(request, *args, **kwargs)
@@ -286,7 +302,7 @@ class RealtimeWebSocketView(WebSocketView):
         self._reply("joined", channel=channel)
         return JsonResponse({})
 
-    @speaks_protocol
+    @message_handler
     def leave(self, request, *args, **kwargs) -> JsonResponse:
         """Leave the current channel; the connection stays open, in no channel."""
         session = self.websocket_session
@@ -296,7 +312,7 @@ class RealtimeWebSocketView(WebSocketView):
         self._reply("left")
         return JsonResponse({})
 
-    @speaks_protocol
+    @message_handler
     def broadcast(self, request, *args, **kwargs) -> HttpResponse:
         """Queue ``text`` for every connection in ``channel``. The sender needs the broadcast
         permission and must pass the channel's rule (a listed channel they could join)."""
@@ -310,15 +326,20 @@ class RealtimeWebSocketView(WebSocketView):
             return self._return_bad_request("Invalid request format (text)")
         if not self.can_join_channel(request, channel):
             return self._refuse_permission(request, reason="channel_rule")
-        broadcast = enqueue_broadcast(
-            channel,
-            frame("broadcast", channel=channel, text=text, sender=request.user.get_username()),
-            sender=request.user,
-        )
+        with transaction.atomic():
+            if not limits.may_broadcast(request.user, settings.WS_BROADCASTS_PER_MINUTE):
+                log.warning("ws.broadcast.rate_limited", user_id=request.user.pk)
+                self._reply("error", error="rate limited")
+                return HttpResponse("Too many broadcasts", status=429)
+            broadcast = enqueue_broadcast(
+                channel,
+                frame("broadcast", channel=channel, text=text, sender=request.user.get_username()),
+                sender=request.user,
+            )
         self._reply("broadcast_queued", broadcast_id=broadcast.pk, channel=channel)
         return JsonResponse({})
 
-    @speaks_protocol
+    @message_handler
     def default(self, request, *args, **kwargs) -> JsonResponse:
         """A frame naming no handler we offer: tell the client, change nothing."""
         log.info("ws.message.unknown_handler")

@@ -7,12 +7,18 @@ from django_aws_api_gateway_websockets.models import ConnectionRateLimit, WebSoc
 
 from cleanup.batching import delete_in_batches
 from cleanup.command import CleanupCommand
+from realtime.limits import forget_old_budgets
+
+# A connection lives at most 2 hours (API Gateway's limit): a message budget untouched for a
+# day belongs to a closed one.
+MESSAGE_BUDGET_AGE = timedelta(days=1)
 
 
 class Command(CleanupCommand):
     help = (
-        "Delete expired WebSocket tokens and old rate-limit records in batches: the "
-        "package's cleanupWebSocketTokens, with a JSON summary."
+        "Delete expired WebSocket tokens, old rate-limit records and the message budgets of "
+        "closed connections in batches: the package's cleanupWebSocketTokens, with a JSON "
+        "summary."
     )
 
     def add_arguments(self, parser) -> None:
@@ -42,4 +48,7 @@ class Command(CleanupCommand):
         return {
             "deleted_tokens": delete_in_batches(tokens, batch_size),
             "deleted_rate_limit_records": delete_in_batches(attempts, batch_size),
+            "deleted_message_budgets": delete_in_batches(
+                forget_old_budgets(MESSAGE_BUDGET_AGE), batch_size
+            ),
         }
