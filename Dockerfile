@@ -58,15 +58,16 @@ COPY app/ /srv/app/
 
 # collectstatic with the production storage (hashed, compressed names + manifest). The
 # variables settings require in production get throwaway values for this one command only:
-# they are not ENV, so nothing of them stays in the image.
+# they are not ENV, so nothing of them stays in the image. The two secrets are random per
+# build: production refuses weak or published ones (app/config/production_checks.py).
 WORKDIR /srv/app
 RUN DJANGO_ENV=production \
-    SECRET_KEY=collectstatic-only \
+    SECRET_KEY="$(/opt/venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
     ALLOWED_HOSTS=build.invalid \
     WS_INTEGRATION_HOST=build.invalid \
     DATABASE_URL=postgres://build.invalid/none \
     AWS_GATEWAY_REGION_NAME=us-east-1 \
-    WS_GATEWAY_SECRET=collectstatic-only \
+    WS_GATEWAY_SECRET="$(/opt/venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')" \
     WS_PUBLIC_URL=wss://build.invalid/none \
     STATIC_ROOT=/srv/app/staticfiles \
     /opt/venv/bin/python manage.py collectstatic --noinput --verbosity 1 \

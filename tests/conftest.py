@@ -56,6 +56,16 @@ def _test_settings(settings):
 
 
 @pytest.fixture
+def log_events(caplog):
+    """A function giving the names of the structlog events logged so far in the test."""
+
+    def events() -> list[str]:
+        return [r.msg.get("event") for r in caplog.records if isinstance(r.msg, dict)]
+
+    return events
+
+
+@pytest.fixture
 def channels(db) -> None:
     """The data migration's rows; transactional tests flush them, so write them again."""
     sync_channel_permissions()

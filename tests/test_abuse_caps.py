@@ -7,7 +7,6 @@ connection's callbacks land on any replica.
 """
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -21,19 +20,7 @@ from broadcasts.models import Broadcast
 from realtime.models import MessageBudget
 from tests.conftest import Browser, start_gunicorn
 from tests.support import gateway as gw
-
-
-@pytest.fixture
-def log_events(caplog):
-    def events() -> list[str]:
-        return [r.msg.get("event") for r in caplog.records if isinstance(r.msg, dict)]
-
-    return events
-
-
-def concurrently(calls) -> list[int]:
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(lambda call: call(), calls))
+from tests.support.live_server import concurrently
 
 
 def ping(caller, connection_id: str):

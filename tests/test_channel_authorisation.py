@@ -18,16 +18,6 @@ from broadcasts.models import Broadcast
 from tests.conftest import Browser
 
 
-@pytest.fixture
-def log_events(caplog):
-    """The names of the structlog events logged during the test."""
-
-    def events() -> list[str]:
-        return [r.msg.get("event") for r in caplog.records if isinstance(r.msg, dict)]
-
-    return events
-
-
 def broadcast_frames(management_api, connection_id: str) -> list[dict]:
     return [f for f in management_api.received(connection_id) if f["type"] == "broadcast"]
 

@@ -14,14 +14,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from tests.support.live_server import free_port
+
 REPO_DIR = Path(__file__).resolve().parents[1]
 PYTHON = REPO_DIR / ".venv" / "bin" / "python"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def listening_addresses(port: int) -> set[str]:

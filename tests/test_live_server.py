@@ -2,7 +2,6 @@
 
 import json
 import re
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
 import pytest
@@ -10,6 +9,7 @@ import requests
 from django_aws_api_gateway_websockets.models import WebSocketSession, WebSocketToken
 
 from tests.support import gateway as gw
+from tests.support.live_server import concurrently
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,11 +20,6 @@ def post_connect(server, cookie: str, token: str, source_ip: str) -> int:
     return requests.post(
         f"{server.url}/ws/connect?{query}", headers=headers, data=b"", timeout=30
     ).status_code
-
-
-def concurrently(calls) -> list[int]:
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(lambda call: call(), calls))
 
 
 def test_one_token_used_by_20_concurrent_connects_admits_one(

@@ -7,7 +7,6 @@ server. Behaviour only: no timings.
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,14 +17,10 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
+from tests.support.live_server import free_port
+
 REPO_DIR = Path(__file__).resolve().parents[1]
 SCRIPT = REPO_DIR / "scripts" / "local_postgres.py"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

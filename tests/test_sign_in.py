@@ -16,14 +16,6 @@ LOGIN = "/accounts/login/"
 LIMIT = 5  # LOGIN_FAILURE_LIMIT's default
 
 
-@pytest.fixture
-def log_events(caplog):
-    def events() -> list[str]:
-        return [r.msg.get("event") for r in caplog.records if isinstance(r.msg, dict)]
-
-    return events
-
-
 def sign_in(username: str, password: str, forwarded_for: str) -> int:
     """A fresh browser posting the login form through the load balancer."""
     response = Client().post(

@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -28,6 +27,7 @@ import psycopg
 import pytest
 
 from tests.helm import support
+from tests.support.live_server import free_port
 
 IMAGE = os.environ.get("APP_IMAGE", "wsgateway-app:local")
 # make/docker.mk's private engine (docker/start-engine.sh).
@@ -85,12 +85,6 @@ def database_url() -> str:
     yield urlunsplit(parts._replace(path=f"/{name}"))
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
@@ -20,6 +22,12 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def concurrently(calls: list[Callable[[], int]]) -> list[int]:
+    """Run every call at once, each on its own thread; their results in order."""
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(lambda call: call(), calls))
 
 
 class GunicornServer:
