@@ -10,6 +10,13 @@ from pathlib import Path
 
 from observability.logging_config import configure_logging
 
+# Web processes answer inside API Gateway's 29 s: bound what one statement, one lock wait
+# (the admission's advisory locks) and one idle transaction may take. Set here, before the
+# workers load Django's settings, so migrate and the cron commands keep no such limits.
+os.environ.setdefault("DB_STATEMENT_TIMEOUT_MS", "20000")
+os.environ.setdefault("DB_LOCK_TIMEOUT_MS", "5000")
+os.environ.setdefault("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", "30000")
+
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 worker_class = "gthread"
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))

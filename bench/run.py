@@ -30,8 +30,9 @@ def _setup_django(url: str) -> None:
 
 def _seed() -> None:
     from django.db import connections
-    from django_aws_api_gateway_websockets.models import ApiGateway
+    from django_aws_api_gateway_websockets.models import ApiGateway, ChannelPermission
 
+    from bench.scenarios.fanout import CHANNEL
     from realtime.channels import sync_channel_permissions
 
     ApiGateway.objects.update_or_create(
@@ -43,6 +44,12 @@ def _seed() -> None:
         },
     )
     sync_channel_permissions()
+    # Broadcasts reach only the members of a listed channel whose rule they pass
+    # (realtime.audience); the fan-out's clients have no user, so the channel is open.
+    ChannelPermission.objects.update_or_create(
+        channel_name=CHANNEL,
+        defaults={"access": ChannelPermission.Access.ALLOW_ALL, "description": "bench fan-out"},
+    )
     connections.close_all()
 
 

@@ -79,3 +79,36 @@ def test_through_a_proxy_probes_answer_a_bare_status(client, monkeypatch, path):
     expected = "ok" if direct.status_code == 200 else "unavailable"
     assert proxied.json() == {"status": expected}
     assert "realtime.0002_new" not in proxied.content.decode()
+
+
+def pending_like_the_real_check(alias):
+    """What the real ``unapplied_migrations`` does to the pool (it reads django_migrations on
+    this thread's connection), without loading the migration graph each time."""
+    from django.db import connections
+
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM django_migrations")
+    return ["realtime.0099_pending"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_10000_readiness_probes_with_a_migration_pending_leave_the_pool_as_it_was(
+    client, monkeypatch
+):
+    """The migrations check runs on a throw-away thread of django-health-check's executor:
+    a connection it takes from the pool must go back, or 6 probes empty a production pool
+    (DB_POOL_MAX_SIZE) and readiness stays 500 after the migration is applied."""
+    from django.db import connection
+
+    monkeypatch.setattr(checks, "unapplied_migrations", pending_like_the_real_check)
+    assert client.get("/health/ready/").status_code == 500  # warms the pool
+    pool = connection.pool
+    before = pool.get_stats()
+    for _ in range(10_000):
+        assert client.get("/health/ready/").status_code == 500
+    after = pool.get_stats()
+    assert after["pool_size"] == before["pool_size"]
+    assert after.get("pool_available", 0) == before.get("pool_available", 0)
+
+    monkeypatch.undo()  # the migration is applied
+    assert client.get("/health/ready/").status_code == 200

@@ -139,9 +139,23 @@ DATABASES["default"].update(
                 "max_size": env.int("DB_POOL_MAX_SIZE", default=6),
                 "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
             },
+            # A server that does not answer fails fast instead of holding a thread.
+            "connect_timeout": env.int("DB_CONNECT_TIMEOUT", default=3),
         },
     }
 )
+# Server-side limits per connection, in milliseconds (0: none). gunicorn.conf.py sets them for
+# web processes, whose work must end inside API Gateway's 29 s; migrations and cron commands
+# keep none, since an index build may rightly take minutes.
+_server_limits = {
+    "statement_timeout": env.int("DB_STATEMENT_TIMEOUT_MS", default=0),
+    "lock_timeout": env.int("DB_LOCK_TIMEOUT_MS", default=0),
+    "idle_in_transaction_session_timeout": env.int("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", default=0),
+}
+if any(_server_limits.values()):
+    DATABASES["default"]["OPTIONS"]["options"] = " ".join(
+        f"-c {name}={value}" for name, value in _server_limits.items() if value
+    )
 if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://...)")
 
@@ -239,6 +253,11 @@ for _name in ("WS_MAX_CONNECTIONS_PER_USER", "WS_MESSAGE_BURST", "WS_BROADCASTS_
         raise ImproperlyConfigured(f"{_name} must be 1 or more")
 if WS_MESSAGES_PER_SECOND <= 0:
     raise ImproperlyConfigured("WS_MESSAGES_PER_SECOND must be above 0")
+# A handler's reply through the Management API holds a request thread: one attempt, at most
+# this long in all (realtime.sending.reply_client).
+WS_REPLY_TIMEOUT_SECONDS = env.float("WS_REPLY_TIMEOUT_SECONDS", default=2.0)
+if not 0 < WS_REPLY_TIMEOUT_SECONDS <= 20:
+    raise ImproperlyConfigured("WS_REPLY_TIMEOUT_SECONDS must be above 0 and at most 20")
 # The WebSocket URL browsers connect to (the API Gateway stage, or the local emulator).
 WS_PUBLIC_URL = required_in_production("WS_PUBLIC_URL", "ws://localhost:8001/local")
 # Local emulator only: send Management API calls here instead of AWS. Unset in production.

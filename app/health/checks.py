@@ -1,12 +1,19 @@
 """Health checks that django-health-check 4.x does not ship."""
 
 import dataclasses
+import datetime
 import threading
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from health_check.base import HealthCheck
+from health_check.checks import Database
 from health_check.exceptions import ServiceUnavailable
+
+# django-health-check waits a check's timeout plus one second. Kubelet's readiness and
+# startup probes give up after 3 s (the chart's timeoutSeconds): answer well within them, so a
+# database outage fails readiness instead of piling up probe threads and timed-out probes.
+CHECK_TIMEOUT = datetime.timedelta(seconds=1)
 
 _applied: set[str] = set()
 _applied_lock = threading.Lock()
@@ -21,6 +28,13 @@ def unapplied_migrations(alias: str = DEFAULT_DB_ALIAS) -> list[str]:
 
 
 @dataclasses.dataclass
+class ReadyDatabase(Database):
+    """The library's ``SELECT 1`` check, within ``CHECK_TIMEOUT``."""
+
+    timeout = CHECK_TIMEOUT
+
+
+@dataclasses.dataclass
 class MigrationsApplied(HealthCheck):
     """Every migration on disk is applied to the database.
 
@@ -29,11 +43,17 @@ class MigrationsApplied(HealthCheck):
     """
 
     alias: str = DEFAULT_DB_ALIAS
+    timeout = CHECK_TIMEOUT
 
     def run(self) -> None:
         if self.alias in _applied:
             return
-        pending = unapplied_migrations(self.alias)
+        try:
+            pending = unapplied_migrations(self.alias)
+        finally:
+            # django-health-check runs this on a throw-away executor thread: give its
+            # connection back to the pool now, or every run keeps one for good.
+            connections[self.alias].close()
         if pending:
             raise ServiceUnavailable(f"{len(pending)} unapplied migrations, first {pending[0]}")
         with _applied_lock:

@@ -9,9 +9,9 @@ from django.http import JsonResponse
 from django.urls import path
 from health_check.views import HealthCheckView
 
-from health.checks import MigrationsApplied
+from health.checks import MigrationsApplied, ReadyDatabase
 
-READY_CHECKS = ("health_check.checks.Database", MigrationsApplied)
+READY_CHECKS = (ReadyDatabase, MigrationsApplied)
 
 
 class JsonHealthCheckView(HealthCheckView):

@@ -19,6 +19,7 @@ import boto3
 import structlog
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from django.conf import settings
 from django.utils import timezone
 from django_aws_api_gateway_websockets.models import (
     WebSocketSession,
@@ -36,7 +37,7 @@ Outcome = Literal["sent", "gone", "failed"]
 log = structlog.get_logger(__name__)
 
 
-# As management_client: connect and read timeouts, and one retry of a throttled, failed or
+# The fan-out's posts: connect and read timeouts, and one retry of a throttled, failed or
 # unanswered post (a retry after a read timeout can deliver a frame twice).
 CONNECT_TIMEOUT_SECONDS = 5
 READ_TIMEOUT_SECONDS = 10
@@ -49,18 +50,23 @@ def endpoint_url(api_id: str, stage_name: str) -> str:
     return f"https://{api_id}.execute-api.{get_region_name()}.amazonaws.com/{stage_name}"
 
 
-def management_client(api_id: str, stage_name: str, concurrency: int = 10):
-    """The package's cached client for one API and stage, with a pool for ``concurrency``."""
+def reply_client(api_id: str, stage_name: str):
+    """The package's cached client for one API and stage, for a handler's reply.
+
+    A reply holds a request thread, inside API Gateway's 29 s integration timeout: one
+    attempt (botocore's default would make three, 30 s against a hung API), bounded by
+    ``WS_REPLY_TIMEOUT_SECONDS`` in all, half to connect and half to read. A reply that
+    cannot be sent in that time is logged as ``ws.send.failed`` and dropped.
+    """
+    bound = settings.WS_REPLY_TIMEOUT_SECONDS
     return get_boto3_client(
         "apigatewaymanagementapi",
         endpoint_url=endpoint_url(api_id, stage_name),
         config=Config(
-            max_pool_connections=max(concurrency, 10),
-            connect_timeout=CONNECT_TIMEOUT_SECONDS,
-            read_timeout=READ_TIMEOUT_SECONDS,
-            # A retry after a read timeout can deliver a frame twice; clients de-duplicate
-            # on the frame's id where it matters.
-            retries={"mode": "standard", "max_attempts": ATTEMPTS},
+            max_pool_connections=10,
+            connect_timeout=bound / 2,
+            read_timeout=bound / 2,
+            retries={"total_max_attempts": 1},
         ),
     )
 
@@ -93,9 +99,7 @@ def mark_disconnected(session_pks: list[int]) -> int:
 
 def send_to_session(session: WebSocketSession, api_id: str, stage_name: str, data: dict) -> Outcome:
     """Post ``data`` to one session; a Gone connection is marked disconnected."""
-    outcome = post(
-        management_client(api_id, stage_name), session.connection_id, serialise_message(data)
-    )
+    outcome = post(reply_client(api_id, stage_name), session.connection_id, serialise_message(data))
     if outcome == "gone":
         mark_disconnected([session.pk])
     return outcome

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import structlog
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Exists
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django_aws_api_gateway_websockets.conf import get_setting
@@ -166,6 +166,11 @@ class RealtimeWebSocketView(WebSocketView):
             # transaction, token included, was rolled back: record its attempt on its own.
             admission.record_attempt(ip_address, user, successful=False)
             return self._duplicate_connect(connection_id)
+        except OperationalError as error:
+            # lock_timeout or statement_timeout (DB_*_TIMEOUT_MS): the admission's locks are
+            # held by a stalled transaction. Nothing was written; the client retries.
+            log.warning("ws.connect.busy", reason=type(error.__cause__ or error).__name__)
+            return HttpResponse("Busy, try again", status=503)
 
         if opened:
             log.info("ws.connect.accepted", user_id=getattr(request.user, "pk", None))

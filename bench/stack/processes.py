@@ -124,9 +124,14 @@ def gunicorn_replica(database_url: str, emulator_port: int, log_dir: Path) -> Ch
         "WS_GATEWAY_SECRET": GATEWAY_SECRET,
         "WS_MANAGEMENT_ENDPOINT_URL": f"http://{HOST}:{emulator_port}",
         "WS_PUBLIC_URL": f"ws://{HOST}:{emulator_port}/{STAGE}",
-        # The rate limit runs in full (locks, count, insert) but the load generator's few
-        # hundred addresses must never reach it.
+        # The rate limit and the caps run in full (locks, counts, inserts, the message
+        # budget's upsert) but the load generator, a few hundred addresses and one user with
+        # thousands of connections, must never reach them.
         "WS_RATE_LIMIT_MAX_ATTEMPTS": "100000",
+        "WS_MAX_CONNECTIONS_PER_USER": "1000000",
+        "WS_MESSAGES_PER_SECOND": "1000000",
+        "WS_MESSAGE_BURST": "1000000",
+        "WS_BROADCASTS_PER_MINUTE": "1000000",
         "AWS_GATEWAY_REGION_NAME": "us-east-1",
         # Requests are signed as for AWS; the emulator does not check signatures.
         "AWS_ACCESS_KEY_ID": "bench",

@@ -8,6 +8,7 @@ into a ``GoneException``. This server answers like AWS and records what it recei
 import json
 import re
 import threading
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
@@ -19,6 +20,8 @@ class FakeManagementApi:
         self.open_connections: set[str] = set()
         self.frames: dict[str, list[dict]] = {}
         self.fail_with_500: set[str] = set()
+        # Posts that reached the server, answered or not, per connection.
+        self.attempts: Counter[str] = Counter()
         # Posts to these connections wait until ``release`` is set, like a slow gateway.
         self.slow_connections: set[str] = set()
         self.release = threading.Event()
@@ -71,6 +74,8 @@ class FakeManagementApi:
                     self._answer(404, {"message": "Not Found"}, "NotFoundException")
                     return
                 connection_id = unquote(match["connection_id"])
+                with fake._lock:
+                    fake.attempts[connection_id] += 1
                 if connection_id in fake.slow_connections:
                     fake.release.wait(timeout=30)
                 if connection_id in fake.fail_with_500:

@@ -1,0 +1,152 @@
+"""Web processes under database faults: bounded waits, probes that tell the truth, recovery.
+
+Against gunicorn (its config sets the server-side limits for web processes only) and, for
+the restart, a PostgreSQL of the test's own that it stops and starts.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import psycopg
+import pytest
+import requests
+
+from health.checks import CHECK_TIMEOUT
+from realtime.admission import _lock_key
+from tests.conftest import database_url_for_tests, start_gunicorn
+from tests.helm import support
+from tests.support import gateway as gw
+from tests.support.live_server import APP_DIR, GunicornServer, free_port
+
+SCRIPT = APP_DIR.parent / "scripts" / "local_postgres.py"
+LIMITS = ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")
+
+
+def test_readiness_answers_within_the_probes_timeout():
+    """django-health-check waits a check's timeout plus one second; kubelet gives up after the
+    probe's timeoutSeconds. Every readiness and startup probe of the chart must outlast it."""
+    objects = support.render(support.values_for(support.CHART / "ci" / "minimal-values.yaml"))
+    (web,) = support.web_workloads(objects)
+    container = web["spec"]["template"]["spec"]["containers"][0]
+    for probe in ("readinessProbe", "startupProbe"):
+        assert CHECK_TIMEOUT.total_seconds() + 1 < container[probe]["timeoutSeconds"], probe
+
+
+def server_limits(prelude: str) -> list[str]:
+    """The limits a process's database connections carry, after ``prelude`` has run."""
+    code = (
+        f"{prelude}; import django; django.setup(); from django.db import connection; "
+        "c = connection.cursor(); "
+        f"print([(c.execute(f'SHOW {{n}}'), c.fetchone()[0])[1] for n in {LIMITS!r}])"
+    )
+    result = subprocess.run(  # noqa: S603 - our interpreter and code
+        [sys.executable, "-c", code],
+        cwd=APP_DIR,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.django_db
+def test_web_processes_bound_statements_lock_waits_and_idle_transactions():
+    web = server_limits("import runpy; runpy.run_path('gunicorn.conf.py')")
+    assert web == "['20s', '5s', '30s']"
+    # migrate and the cron commands keep none: an index build may rightly take minutes.
+    assert server_limits("pass") == "['0', '0', '0']"
+
+
+@pytest.fixture(scope="module")
+def impatient_server(django_db_setup, django_db_blocker, session_management_api, tmp_path_factory):
+    server = start_gunicorn(
+        django_db_blocker,
+        tmp_path_factory,
+        workers=1,
+        WS_MANAGEMENT_ENDPOINT_URL=session_management_api.url,
+        DB_LOCK_TIMEOUT_MS="300",
+    )
+    yield server
+    server.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connect_behind_a_stalled_admission_lock_is_refused_as_busy(
+    impatient_server, api_gateway, channels, browser
+):
+    """A stalled transaction holding an address's advisory lock: the connect waits
+    DB_LOCK_TIMEOUT_MS, writes nothing and answers 503 (the client retries), instead of
+    holding a thread without end."""
+    source_ip = "203.0.113.80"
+
+    def connect() -> int:
+        query = urlencode({"ws_token": browser.token(), "channel": "lobby"})
+        headers = gw.connect_headers(gw.new_connection_id(), browser.cookie, source_ip=source_ip)
+        return requests.post(
+            f"{impatient_server.url}/ws/connect?{query}", headers=headers, data=b"", timeout=30
+        ).status_code
+
+    first_line = len(impatient_server.log_lines())
+    with psycopg.connect(database_url_for_tests()) as stalled, stalled.transaction():
+        stalled.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key("ip", source_ip)])
+        assert connect() == 503
+    assert any("ws.connect.busy" in line for line in impatient_server.log_lines()[first_line:])
+    assert connect() == 200  # the lock is gone
+
+
+@pytest.fixture
+def own_postgres():
+    """A PostgreSQL of this test's own, on a free port, migrated; stopped afterwards."""
+    directory = Path(tempfile.mkdtemp(prefix="wsgateway-pg-fault-", dir="/var/tmp"))
+    url = f"postgres://postgres@127.0.0.1:{free_port()}/faults"
+    env = {**os.environ, "LOCAL_POSTGRES_DIR": str(directory)}
+
+    def script(*args: str) -> None:
+        subprocess.run([sys.executable, str(SCRIPT), *args], env=env, check=True)  # noqa: S603
+
+    script("ensure", url)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=APP_DIR,
+        env={**os.environ, "DATABASE_URL": url},
+        check=True,
+    )
+    yield url, lambda: script("stop"), lambda: script("ensure", url)
+    script("stop")
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_liveness_stays_up_and_readiness_returns_after_a_database_restart(own_postgres, tmp_path):
+    url, stop_database, start_database = own_postgres
+    server = GunicornServer(
+        {"DATABASE_URL": url, "DEBUG": "false"}, tmp_path / "gunicorn.log", workers=1
+    ).start()
+    try:
+
+        def status(path: str) -> int:
+            return requests.get(f"{server.url}{path}", timeout=10).status_code
+
+        assert status("/health/ready/") == 200
+        stop_database()
+        assert status("/health/live/") == 200  # kubelet would not restart the pod
+        assert status("/health/ready/") == 500
+        assert status("/health/live/") == 200
+        start_database()
+        # Ready again once the database answers; polled as kubelet does (every 5 s there).
+        for _ in range(60):
+            if status("/health/ready/") == 200:
+                break
+            time.sleep(0.5)
+        assert status("/health/ready/") == 200
+        assert status("/health/live/") == 200
+    finally:
+        server.stop()
