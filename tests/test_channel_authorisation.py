@@ -13,7 +13,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django_aws_api_gateway_websockets.models import ChannelPermission, ChannelPermissionRule
 
-from broadcasts.fanout import deliver
+from broadcasts.fanout import claim, deliver
 from broadcasts.models import Broadcast
 from tests.conftest import Browser
 
@@ -70,7 +70,7 @@ def fan_out(channel: str) -> Broadcast:
     broadcast = Broadcast.objects.create(
         channel_name=channel, payload={"type": "broadcast", "text": "t"}
     )
-    deliver(broadcast)
+    deliver(claim(broadcast.pk))
     broadcast.refresh_from_db()
     return broadcast
 

@@ -10,7 +10,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import ReadOnlyCredentials
 
-from realtime.sending import BulkPoster
+from realtime.sending import ATTEMPTS, BulkPoster
 from realtime.sigv4 import Signer, payload_hash
 
 AWS_URL = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/@connections/L0SM9cOFvHcC%3D"
@@ -98,13 +98,14 @@ def recording_api(settings):
     api.stop()
 
 
-def test_outcomes_in_order_with_one_retry_of_a_failure(recording_api):
+def test_outcomes_in_order_with_the_retries_of_a_failure(recording_api):
     with BulkPoster(concurrency=4) as poster:
         outcomes = poster.post_many("abc123", "prod", ["ok1=", "gone1=", "fails1=", "ok2="], "hi")
     assert outcomes == ["sent", "gone", "failed", "sent"]
     paths = sorted(path for path, _headers, _body in recording_api.requests)
+    attempts = ["fails1"] * ATTEMPTS  # a 500 is retried; Gone and success are final
     assert paths == sorted(
-        f"/prod/@connections/{cid}%3D" for cid in ("ok1", "gone1", "fails1", "fails1", "ok2")
+        f"/prod/@connections/{cid}%3D" for cid in ("ok1", "gone1", *attempts, "ok2")
     )
     assert {body for _path, _headers, body in recording_api.requests} == {b"hi"}
 

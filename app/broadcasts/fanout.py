@@ -1,19 +1,28 @@
-"""Deliver one broadcast to every connected session of its channel.
+"""Deliver one broadcast to every connected session of its channel, under a lease.
 
-Sessions are read in keyset-paginated batches and posted with bounded concurrency by
-``realtime.sending.BulkPoster`` (one asyncio loop, keep-alive connections, signed requests:
-about ten times fewer CPU cycles per post than boto3). Gone connections are marked
-disconnected.
+Sessions are read in keyset-paginated batches and posted in chunks of
+``BROADCAST_CONCURRENCY`` by ``realtime.sending.BulkPoster`` (one asyncio loop, keep-alive
+connections, signed requests). After every chunk one UPDATE, conditional on still owning the
+row, records the chunk's outcomes, the last session served (the checkpoint) and renews the
+lease. So a fan-out slower than its lease keeps it; a new owner (the cron job, after a process
+died or stalled past its lease) resumes after the checkpoint; and an owner that lost its lease
+stops at its next chunk. Delivery guarantee (docs/broadcasts.md): each recipient connected for
+the whole fan-out gets the frame once, except that a takeover repeats at most the chunk in
+flight.
 """
 
+import os
+import socket
+import threading
 import time
+import uuid
 from collections import Counter, defaultdict
 from datetime import timedelta
 
 import structlog
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django_aws_api_gateway_websockets.models import WebSocketSession, serialise_message
 
@@ -24,42 +33,85 @@ from realtime.sending import BulkPoster, mark_disconnected
 log = structlog.get_logger(__name__)
 
 
+def new_owner() -> str:
+    """Who holds a lease: host, process and thread, and a random part for each claim."""
+    return (
+        f"{socket.gethostname()[:30]}:{os.getpid()}:{threading.get_ident() % 10**6}:"
+        + (uuid.uuid4().hex[:8])
+    )
+
+
+def _lease_until():
+    return timezone.now() + timedelta(seconds=settings.BROADCAST_LEASE_SECONDS)
+
+
 def claim(broadcast_id: int) -> Broadcast | None:
     """Take a pending broadcast for delivery; None if another process already has it."""
     claimed = Broadcast.objects.filter(pk=broadcast_id, status=Broadcast.Status.PENDING).update(
-        status=Broadcast.Status.SENDING, claimed_at=timezone.now()
+        status=Broadcast.Status.SENDING,
+        claimed_at=timezone.now(),
+        lease_owner=new_owner(),
+        lease_expires_at=_lease_until(),
+        attempts=F("attempts") + 1,
     )
     return Broadcast.objects.get(pk=broadcast_id) if claimed else None
 
 
-def claim_abandoned(
-    pending_after: timedelta, sending_after: timedelta, limit: int
-) -> list[Broadcast]:
-    """Take broadcasts no process is delivering: pending too long, or claimed long ago.
+def claim_abandoned(pending_after: timedelta) -> Broadcast | None:
+    """Take the oldest broadcast no process is delivering: pending too long (its process died
+    before its commit hook ran), or sending with an expired lease. One that has been claimed
+    ``BROADCAST_MAX_ATTEMPTS`` times is marked failed instead and the next one is tried.
 
     SKIP LOCKED lets two copies of the cron job run at once without taking the same row.
     """
-    now = timezone.now()
-    abandoned = Q(status=Broadcast.Status.PENDING, created_at__lt=now - pending_after) | Q(
-        status=Broadcast.Status.SENDING, claimed_at__lt=now - sending_after
+    while True:
+        now = timezone.now()
+        abandoned = Q(status=Broadcast.Status.PENDING, created_at__lt=now - pending_after) | Q(
+            status=Broadcast.Status.SENDING, lease_expires_at__lt=now
+        )
+        with transaction.atomic():
+            row = (
+                Broadcast.objects.select_for_update(skip_locked=True)
+                .filter(abandoned)
+                .order_by("created_at")
+                .first()
+            )
+            if row is None:
+                return None
+            if row.attempts >= settings.BROADCAST_MAX_ATTEMPTS:
+                _give_up(row)
+                continue
+            Broadcast.objects.filter(pk=row.pk).update(
+                status=Broadcast.Status.SENDING,
+                claimed_at=now,
+                lease_owner=new_owner(),
+                lease_expires_at=_lease_until(),
+                attempts=F("attempts") + 1,
+            )
+        return Broadcast.objects.get(pk=row.pk)
+
+
+def _give_up(row: Broadcast) -> None:
+    Broadcast.objects.filter(pk=row.pk).update(
+        status=Broadcast.Status.FAILED, finished_at=timezone.now(), lease_owner=""
     )
-    with transaction.atomic():
-        rows = list(
-            Broadcast.objects.select_for_update(skip_locked=True)
-            .filter(abandoned)
-            .order_by("created_at")[:limit]
-        )
-        Broadcast.objects.filter(pk__in=[row.pk for row in rows]).update(
-            status=Broadcast.Status.SENDING, claimed_at=now
-        )
-    return rows
+    log.error(
+        "broadcast.failed",
+        broadcast_id=row.pk,
+        attempts=row.attempts,
+        sent=row.sent,
+        gone=row.gone,
+        failed=row.failed,
+        last_session_pk=row.last_session_pk,
+    )
 
 
-def _recipients(channel_name: str, batch_size: int):
-    """Batches of (pk, connection_id, api_id, stage_name), in primary-key order: the
-    connected sessions of the channel whose user passes its rule now (realtime.audience)."""
+def _recipients(channel_name: str, batch_size: int, after: int):
+    """Batches of (pk, connection_id, api_id, stage_name) in primary-key order, after the
+    session ``after``: the connected sessions of the channel whose user passes its rule now
+    (realtime.audience)."""
     audience = receivers(channel_name)
-    last_pk = 0
+    last_pk = after
     while True:
         batch = list(
             WebSocketSession.objects.filter(
@@ -80,40 +132,76 @@ def _recipients(channel_name: str, batch_size: int):
         last_pk = batch[-1][0]
 
 
+def _chunks(batch: list, size: int):
+    for start in range(0, len(batch), size):
+        yield batch[start : start + size]
+
+
 def deliver(broadcast: Broadcast) -> Counter:
-    """Post the broadcast's frame to its channel; record and return the outcome counts."""
+    """Post the broadcast's frame to its channel, from its checkpoint on, while holding its
+    lease; record and return this run's outcome counts."""
     started = time.monotonic()
-    # The id lets clients drop a duplicate: delivery is at least once.
+    owner = broadcast.lease_owner
+    # The id lets clients drop a duplicate (a takeover repeats at most the chunk in flight).
     message = serialise_message({**broadcast.payload, "broadcast_id": broadcast.pk})
     outcomes: Counter = Counter()
+    chunk_size = settings.BROADCAST_CONCURRENCY
     with BulkPoster(settings.BROADCAST_CONCURRENCY) as poster:
-        for batch in _recipients(broadcast.channel_name, settings.BROADCAST_BATCH_SIZE):
-            by_endpoint: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
-            for pk, connection_id, api_id, stage_name in batch:
-                by_endpoint[(api_id, stage_name)].append((pk, connection_id))
-            gone: list[int] = []
-            for (api_id, stage_name), sessions in by_endpoint.items():
-                connection_ids = [connection_id for _pk, connection_id in sessions]
-                results = poster.post_many(api_id, stage_name, connection_ids, message)
-                for (pk, _connection_id), outcome in zip(sessions, results, strict=True):
-                    outcomes[outcome] += 1
-                    if outcome == "gone":
-                        gone.append(pk)
-            mark_disconnected(gone)
-    Broadcast.objects.filter(pk=broadcast.pk).update(
-        status=Broadcast.Status.DONE,
-        finished_at=timezone.now(),
-        sent=outcomes["sent"],
-        gone=outcomes["gone"],
-        failed=outcomes["failed"],
-    )
-    log.info(
-        "broadcast.delivered",
-        broadcast_id=broadcast.pk,
-        channel=broadcast.channel_name,
-        sent=outcomes["sent"],
-        gone=outcomes["gone"],
-        failed=outcomes["failed"],
-        duration_ms=round((time.monotonic() - started) * 1000, 1),
-    )
+        batches = _recipients(
+            broadcast.channel_name, settings.BROADCAST_BATCH_SIZE, broadcast.last_session_pk
+        )
+        for batch in batches:
+            for chunk in _chunks(batch, chunk_size):
+                counts = _post_chunk(poster, chunk, message)
+                outcomes.update(counts)
+                if not _checkpoint(broadcast.pk, owner, chunk[-1][0], counts):
+                    log.warning("broadcast.lease_lost", broadcast_id=broadcast.pk, **outcomes)
+                    return outcomes
+    finished = Broadcast.objects.filter(
+        pk=broadcast.pk, lease_owner=owner, status=Broadcast.Status.SENDING
+    ).update(status=Broadcast.Status.DONE, finished_at=timezone.now(), lease_owner="")
+    if finished:
+        log.info(
+            "broadcast.delivered",
+            broadcast_id=broadcast.pk,
+            channel=broadcast.channel_name,
+            sent=outcomes["sent"],
+            gone=outcomes["gone"],
+            failed=outcomes["failed"],
+            resumed_after=broadcast.last_session_pk,
+            duration_ms=round((time.monotonic() - started) * 1000, 1),
+        )
     return outcomes
+
+
+def _post_chunk(poster: BulkPoster, chunk: list, message: str) -> Counter:
+    """Post to one chunk's sessions; mark the Gone ones disconnected."""
+    by_endpoint: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
+    for pk, connection_id, api_id, stage_name in chunk:
+        by_endpoint[(api_id, stage_name)].append((pk, connection_id))
+    counts: Counter = Counter()
+    gone: list[int] = []
+    for (api_id, stage_name), sessions in by_endpoint.items():
+        connection_ids = [connection_id for _pk, connection_id in sessions]
+        results = poster.post_many(api_id, stage_name, connection_ids, message)
+        for (pk, _connection_id), outcome in zip(sessions, results, strict=True):
+            counts[outcome] += 1
+            if outcome == "gone":
+                gone.append(pk)
+    mark_disconnected(gone)
+    return counts
+
+
+def _checkpoint(broadcast_id: int, owner: str, last_pk: int, counts: Counter) -> bool:
+    """Record a chunk's outcomes and position and renew the lease, if ``owner`` still holds it."""
+    return bool(
+        Broadcast.objects.filter(
+            pk=broadcast_id, lease_owner=owner, status=Broadcast.Status.SENDING
+        ).update(
+            last_session_pk=last_pk,
+            lease_expires_at=_lease_until(),
+            sent=F("sent") + counts["sent"],
+            gone=F("gone") + counts["gone"],
+            failed=F("failed") + counts["failed"],
+        )
+    )

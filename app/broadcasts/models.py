@@ -13,6 +13,8 @@ class Broadcast(models.Model):
         PENDING = "pending"
         SENDING = "sending"
         DONE = "done"
+        # Claimed BROADCAST_MAX_ATTEMPTS times without finishing: given up, counts kept.
+        FAILED = "failed"
 
     channel_name = models.CharField(max_length=128)
     payload = models.JSONField()
@@ -26,6 +28,12 @@ class Broadcast(models.Model):
     sent = models.PositiveIntegerField(default=0)
     gone = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
+    # The lease (broadcasts.fanout): who delivers it, until when unless renewed, how many
+    # claims it has had, and the last session served, so a new owner resumes after it.
+    lease_owner = models.CharField(max_length=64, blank=True, db_default="")
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(db_default=0)
+    last_session_pk = models.BigIntegerField(db_default=0)
 
     class Meta:
         permissions = [("send_broadcast", "Can broadcast to a WebSocket channel")]

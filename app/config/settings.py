@@ -274,6 +274,15 @@ if WS_PROTOCOL_VERSION not in {1, 2}:
 # --- Broadcast fan-out and cleanup ------------------------------------------------------
 BROADCAST_CONCURRENCY = env.int("BROADCAST_CONCURRENCY", default=32)
 BROADCAST_BATCH_SIZE = env.int("BROADCAST_BATCH_SIZE", default=1000)
+# A fan-out's lease, renewed after every chunk of BROADCAST_CONCURRENCY posts; longer than the
+# slowest chunk (3 attempts of 5 s connect + 10 s read, with back-off) so a slow API never
+# looks like a dead owner.
+BROADCAST_LEASE_SECONDS = env.int("BROADCAST_LEASE_SECONDS", default=120)
+# Claims after which a broadcast that never finished is marked failed.
+BROADCAST_MAX_ATTEMPTS = env.int("BROADCAST_MAX_ATTEMPTS", default=5)
+# Posts per second per process, over all its fan-outs (API Gateway's account quota is 10,000
+# requests per second, shared with every replica and with the callbacks).
+BROADCAST_MAX_POSTS_PER_SECOND = env.float("BROADCAST_MAX_POSTS_PER_SECOND", default=2000.0)
 # API Gateway closes every connection after 2 hours, with or without a $disconnect call.
 STALE_SESSION_MAX_AGE_SECONDS = env.int("STALE_SESSION_MAX_AGE_SECONDS", default=2 * 3600 + 300)
 DISCONNECTED_SESSION_RETENTION_SECONDS = env.int(

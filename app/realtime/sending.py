@@ -9,7 +9,10 @@ Both report the same outcomes and log the same events.
 """
 
 import asyncio
+import contextlib
+import random
 import threading
+import time
 from collections.abc import Sequence
 from typing import Literal
 from urllib.parse import quote, urlsplit
@@ -37,13 +40,48 @@ Outcome = Literal["sent", "gone", "failed"]
 log = structlog.get_logger(__name__)
 
 
-# The fan-out's posts: connect and read timeouts, and one retry of a throttled, failed or
-# unanswered post (a retry after a read timeout can deliver a frame twice).
+# The fan-out's posts: connect and read timeouts, and up to three attempts of a throttled,
+# failed or unanswered post (a retry after a read timeout can deliver a frame twice), with
+# exponential back-off and full jitter that honours Retry-After up to BACKOFF_CAP_SECONDS.
 CONNECT_TIMEOUT_SECONDS = 5
 READ_TIMEOUT_SECONDS = 10
-ATTEMPTS = 2
+ATTEMPTS = 3
+BACKOFF_BASE_SECONDS = 0.2
+BACKOFF_CAP_SECONDS = 5.0
 _RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 _credentials_lock = threading.Lock()
+
+
+def backoff_seconds(attempt: int, retry_after: str | None, draw=random.random) -> float:
+    """How long to wait before attempt ``attempt + 1``: full jitter on an exponential base
+    (AWS's advice for throttled clients), never less than the server's Retry-After (seconds),
+    never more than the cap."""
+    delay = draw() * min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
+    if retry_after:
+        with contextlib.suppress(ValueError):
+            delay = max(delay, float(retry_after))
+    return min(delay, BACKOFF_CAP_SECONDS)
+
+
+class PostRate:
+    """Spaces one process's posts at ``BROADCAST_MAX_POSTS_PER_SECOND``, over all its fan-outs
+    (each runs its own event loop in its own thread, hence a lock, not an asyncio primitive)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    def delay(self) -> float:
+        """Reserve the next slot; the seconds to wait for it."""
+        interval = 1.0 / settings.BROADCAST_MAX_POSTS_PER_SECOND
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + interval
+        return slot - now
+
+
+_post_rate = PostRate()
 
 
 def endpoint_url(api_id: str, stage_name: str) -> str:
@@ -192,13 +230,17 @@ class BulkPoster:
     ) -> Outcome:
         assert self._session is not None
         error_code = "Unknown"
-        for _attempt in range(ATTEMPTS):
+        for attempt in range(ATTEMPTS):
+            retry_after = None
+            if wait := _post_rate.delay():
+                await asyncio.sleep(wait)
             try:
                 async with self._session.post(
                     url, data=body, headers=headers, allow_redirects=False
                 ) as response:
                     await response.read()
                     status = response.status
+                    retry_after = response.headers.get("Retry-After")
                     # "GoneException" or "GoneException:http://internal.amazon.com/..."
                     error_code = response.headers.get("x-amzn-ErrorType", str(status))
                     error_code = error_code.split(":", 1)[0]
@@ -211,5 +253,7 @@ class BulkPoster:
                 return "gone"
             if status and status not in _RETRIED_STATUSES:
                 break
+            if attempt + 1 < ATTEMPTS:
+                await asyncio.sleep(backoff_seconds(attempt, retry_after))
         log.warning("ws.send.failed", target_connection_id=connection_id, error_code=error_code)
         return "failed"

@@ -331,16 +331,19 @@ class RealtimeWebSocketView(WebSocketView):
             return self._return_bad_request("Invalid request format (text)")
         if not self.can_join_channel(request, channel):
             return self._refuse_permission(request, reason="channel_rule")
+        # The rate's count and the row's insert under the user's lock; the reply after the
+        # commit, so a slow Management API never holds the lock.
         with transaction.atomic():
-            if not limits.may_broadcast(request.user, settings.WS_BROADCASTS_PER_MINUTE):
-                log.warning("ws.broadcast.rate_limited", user_id=request.user.pk)
-                self._reply("error", error="rate limited")
-                return HttpResponse("Too many broadcasts", status=429)
-            broadcast = enqueue_broadcast(
-                channel,
-                frame("broadcast", channel=channel, text=text, sender=request.user.get_username()),
-                sender=request.user,
-            )
+            allowed = limits.may_broadcast(request.user, settings.WS_BROADCASTS_PER_MINUTE)
+            if allowed:
+                payload = frame(
+                    "broadcast", channel=channel, text=text, sender=request.user.get_username()
+                )
+                broadcast = enqueue_broadcast(channel, payload, sender=request.user)
+        if not allowed:
+            log.warning("ws.broadcast.rate_limited", user_id=request.user.pk)
+            self._reply("error", error="rate limited")
+            return HttpResponse("Too many broadcasts", status=429)
         self._reply("broadcast_queued", broadcast_id=broadcast.pk, channel=channel)
         return JsonResponse({})
 

@@ -8,6 +8,7 @@ into a ``GoneException``. This server answers like AWS and records what it recei
 import json
 import re
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
@@ -22,6 +23,10 @@ class FakeManagementApi:
         self.fail_with_500: set[str] = set()
         # Posts that reached the server, answered or not, per connection.
         self.attempts: Counter[str] = Counter()
+        # The first post to each of these answers 429 LimitExceededException with Retry-After.
+        self.throttle_once: set[str] = set()
+        # Every post waits this long before its answer (a slow, not a hung, API).
+        self.delay_seconds = 0.0
         # Posts to these connections wait until ``release`` is set, like a slow gateway.
         self.slow_connections: set[str] = set()
         self.release = threading.Event()
@@ -57,13 +62,21 @@ class FakeManagementApi:
             def log_message(self, *_args) -> None:
                 pass
 
-            def _answer(self, status: int, body: dict, error_type: str | None = None) -> None:
+            def _answer(
+                self,
+                status: int,
+                body: dict,
+                error_type: str | None = None,
+                retry_after: str | None = None,
+            ) -> None:
                 payload = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 if error_type:
                     self.send_header("x-amzn-ErrorType", error_type)
+                if retry_after is not None:
+                    self.send_header("Retry-After", retry_after)
                 self.end_headers()
                 self.wfile.write(payload)
 
@@ -76,8 +89,18 @@ class FakeManagementApi:
                 connection_id = unquote(match["connection_id"])
                 with fake._lock:
                     fake.attempts[connection_id] += 1
+                if fake.delay_seconds:
+                    time.sleep(fake.delay_seconds)
                 if connection_id in fake.slow_connections:
                     fake.release.wait(timeout=30)
+                with fake._lock:
+                    throttled = connection_id in fake.throttle_once
+                    fake.throttle_once.discard(connection_id)
+                if throttled:
+                    self._answer(
+                        429, {"message": "Rate exceeded"}, "LimitExceededException", retry_after="0"
+                    )
+                    return
                 if connection_id in fake.fail_with_500:
                     self._answer(500, {"message": "Internal"}, "InternalServerErrorException")
                 elif connection_id not in fake.open_connections:
