@@ -1,8 +1,9 @@
-"""One aiohttp application on one port: the WebSocket stage, the Management API, /health."""
+"""One aiohttp application on one port: the WebSocket stage, the Management API, /health,
+and the drills' fault switch (gateway_emulator.faults)."""
 
 from aiohttp import web
 
-from gateway_emulator import management_api
+from gateway_emulator import faults, management_api
 from gateway_emulator.config import EmulatorConfig
 from gateway_emulator.gateway import GATEWAY, Gateway
 from gateway_emulator.integration import Integration, new_session
@@ -25,6 +26,7 @@ async def build_app(config: EmulatorConfig) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_get("/{stage}", handle_client)
     management_api.add_routes(app.router)
+    faults.add_routes(app)
 
     async def close_connections(_app: web.Application) -> None:
         # Clients see a close and Django gets its $disconnect calls, as if API Gateway

@@ -1,15 +1,16 @@
 """The API Gateway Management API (``/{stage}/@connections/{connectionId}``), as botocore's
 ``apigatewaymanagementapi`` model describes it: POST sends a frame, GET describes the
-connection, DELETE closes it. Errors carry ``x-amzn-ErrorType``, from which botocore names
-the exception (a bare 410 would not become a GoneException). Requests are not signed-checked.
+connection, DELETE closes it. Errors carry ``x-amzn-ErrorType`` (gateway_emulator.aws_answers).
+Requests are not signed-checked.
 """
 
-import uuid
 from datetime import datetime
 
 from aiohttp import web
 
+from gateway_emulator.aws_answers import aws_answer, aws_error
 from gateway_emulator.connections import Connection
+from gateway_emulator.faults import FAULT
 from gateway_emulator.gateway import GATEWAY
 from gateway_emulator.websocket_endpoint import MAX_MESSAGE_BYTES
 
@@ -22,30 +23,19 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_delete(PATH, delete_connection)
 
 
-def _aws_error(status: int, error_type: str, message: str | None = None) -> web.Response:
-    return web.json_response(
-        {"message": message},
-        status=status,
-        headers={"x-amzn-ErrorType": error_type, "x-amzn-RequestId": str(uuid.uuid4())},
-    )
-
-
-def _aws_answer(status: int, body: dict | None = None) -> web.Response:
-    headers = {"x-amzn-RequestId": str(uuid.uuid4())}
-    if body is None:
-        return web.Response(status=status, headers=headers)
-    return web.json_response(body, status=status, headers=headers)
-
-
-def _find(request: web.Request) -> Connection | web.Response:
-    """The open connection the path names, or the error API Gateway would answer."""
+async def _find(request: web.Request) -> Connection | web.Response:
+    """The open connection the path names, or the error API Gateway would answer (after the
+    fault the drill asked for, if any: gateway_emulator.faults)."""
+    fault_answer = await request.app[FAULT].play()
+    if fault_answer is not None:
+        return fault_answer
     gateway = request.app[GATEWAY]
     if request.match_info["stage"] != gateway.config.stage:
-        return _aws_error(403, "ForbiddenException", "Forbidden")
+        return aws_error(403, "ForbiddenException", "Forbidden")
     # aiohttp has already percent-decoded the path: boto3 sends "=" as "%3D".
     connection = gateway.registry.get(request.match_info["connection_id"])
     if connection is None or connection.ws.closed:
-        return _aws_error(410, "GoneException")
+        return aws_error(410, "GoneException")
     return connection
 
 
@@ -54,7 +44,7 @@ def _iso(moment: datetime) -> str:
 
 
 async def post_to_connection(request: web.Request) -> web.Response:
-    found = _find(request)
+    found = await _find(request)
     if isinstance(found, web.Response):
         return found
     try:
@@ -62,7 +52,7 @@ async def post_to_connection(request: web.Request) -> web.Response:
     except web.HTTPRequestEntityTooLarge:
         data = None
     if data is None or len(data) > MAX_MESSAGE_BYTES:
-        return _aws_error(413, "PayloadTooLargeException", "Message too long")
+        return aws_error(413, "PayloadTooLargeException", "Message too long")
     try:
         text = data.decode()
     except UnicodeDecodeError:
@@ -73,17 +63,17 @@ async def post_to_connection(request: web.Request) -> web.Response:
         else:
             await found.ws.send_str(text)
     except ConnectionError:
-        return _aws_error(410, "GoneException")
+        return aws_error(410, "GoneException")
     # Traffic in either direction keeps a connection from the idle timeout.
     found.touch()
-    return _aws_answer(200)
+    return aws_answer(200)
 
 
 async def get_connection(request: web.Request) -> web.Response:
-    found = _find(request)
+    found = await _find(request)
     if isinstance(found, web.Response):
         return found
-    return _aws_answer(
+    return aws_answer(
         200,
         {
             "connectedAt": _iso(found.connected_at),
@@ -94,8 +84,8 @@ async def get_connection(request: web.Request) -> web.Response:
 
 
 async def delete_connection(request: web.Request) -> web.Response:
-    found = _find(request)
+    found = await _find(request)
     if isinstance(found, web.Response):
         return found
     request.app[GATEWAY].close(found, "deleted")
-    return _aws_answer(204)
+    return aws_answer(204)
