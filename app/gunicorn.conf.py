@@ -16,6 +16,8 @@ from observability.logging_config import configure_logging
 os.environ.setdefault("DB_STATEMENT_TIMEOUT_MS", "20000")
 os.environ.setdefault("DB_LOCK_TIMEOUT_MS", "5000")
 os.environ.setdefault("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", "30000")
+# A callback waits this long for a pooled connection, not the 10 s a cron command may.
+os.environ.setdefault("DB_POOL_TIMEOUT", "3")
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 worker_class = "gthread"
