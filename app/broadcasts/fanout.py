@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from django.conf import settings
@@ -35,13 +35,11 @@ log = structlog.get_logger(__name__)
 
 def new_owner() -> str:
     """Who holds a lease: host, process and thread, and a random part for each claim."""
-    return (
-        f"{socket.gethostname()[:30]}:{os.getpid()}:{threading.get_ident() % 10**6}:"
-        + (uuid.uuid4().hex[:8])
-    )
+    host = socket.gethostname()[:30]
+    return f"{host}:{os.getpid()}:{threading.get_ident() % 10**6}:{uuid.uuid4().hex[:8]}"
 
 
-def _lease_until():
+def _lease_until() -> datetime:
     return timezone.now() + timedelta(seconds=settings.BROADCAST_LEASE_SECONDS)
 
 

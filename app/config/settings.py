@@ -12,6 +12,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.http.request import split_domain_port
 
+from config.production_checks import unsafe_settings
 from observability.logging_config import configure_logging
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -206,7 +207,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=1
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_address"
 AXES_RESET_ON_SUCCESS = True
-# Its own log lines would repeat accounts.events' named events.
+# Less of its own logging: accounts.events logs the named events operators watch.
 AXES_VERBOSE = False
 # The admin: off, or moved away from the address every scanner tries.
 ADMIN_ENABLED = env.bool("ADMIN_ENABLED", default=True)
@@ -283,6 +284,11 @@ BROADCAST_MAX_ATTEMPTS = env.int("BROADCAST_MAX_ATTEMPTS", default=5)
 # Posts per second per process, over all its fan-outs (API Gateway's account quota is 10,000
 # requests per second, shared with every replica and with the callbacks).
 BROADCAST_MAX_POSTS_PER_SECOND = env.float("BROADCAST_MAX_POSTS_PER_SECOND", default=2000.0)
+if BROADCAST_LEASE_SECONDS < 1 or BROADCAST_MAX_ATTEMPTS < 1 or BROADCAST_MAX_POSTS_PER_SECOND <= 0:
+    raise ImproperlyConfigured(
+        "BROADCAST_LEASE_SECONDS and BROADCAST_MAX_ATTEMPTS must be 1 or more, "
+        "BROADCAST_MAX_POSTS_PER_SECOND above 0"
+    )
 # API Gateway closes every connection after 2 hours, with or without a $disconnect call.
 STALE_SESSION_MAX_AGE_SECONDS = env.int("STALE_SESSION_MAX_AGE_SECONDS", default=2 * 3600 + 300)
 DISCONNECTED_SESSION_RETENTION_SECONDS = env.int(
@@ -302,8 +308,6 @@ USE_TZ = True
 
 # --- Refuse unsafe production values (last: every setting above is final) ----------------
 if PRODUCTION:
-    from config.production_checks import unsafe_settings
-
     _problems = unsafe_settings(globals())
     if _problems:
         raise ImproperlyConfigured(
