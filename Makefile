@@ -30,7 +30,7 @@ $(VENV)/.installed: requirements/dev.lock
 # project's own when VARIABLE holds make's default and nothing answers), create its database.
 # --explicit when the user set VARIABLE: then an unreachable server is an error.
 ensure_database = $(PY) scripts/local_postgres.py ensure "$($(1))" --variable $(1) \
-	$(if $(filter environment environment\ override command\ line override,$(origin $(1))),--explicit)
+	$(if $(filter-out file default undefined,$(origin $(1))),--explicit)
 
 .PHONY: db
 db: $(VENV)/.installed ## PostgreSQL for the tests: DATABASE_URL's server, or the project's own on 127.0.0.1:5432
