@@ -43,16 +43,22 @@ def _lease_until() -> datetime:
     return timezone.now() + timedelta(seconds=settings.BROADCAST_LEASE_SECONDS)
 
 
+def _taken_now() -> dict:
+    """The fields an UPDATE sets to take a broadcast: sending, under a new owner's lease,
+    one more claim."""
+    return {
+        "status": Broadcast.Status.SENDING,
+        "claimed_at": timezone.now(),
+        "lease_owner": new_owner(),
+        "lease_expires_at": _lease_until(),
+        "attempts": F("attempts") + 1,
+    }
+
+
 def claim(broadcast_id: int) -> Broadcast | None:
     """Take a pending broadcast for delivery; None if another process already has it."""
-    claimed = Broadcast.objects.filter(pk=broadcast_id, status=Broadcast.Status.PENDING).update(
-        status=Broadcast.Status.SENDING,
-        claimed_at=timezone.now(),
-        lease_owner=new_owner(),
-        lease_expires_at=_lease_until(),
-        attempts=F("attempts") + 1,
-    )
-    return Broadcast.objects.get(pk=broadcast_id) if claimed else None
+    pending = Broadcast.objects.filter(pk=broadcast_id, status=Broadcast.Status.PENDING)
+    return Broadcast.objects.get(pk=broadcast_id) if pending.update(**_taken_now()) else None
 
 
 def claim_abandoned(pending_after: timedelta) -> Broadcast | None:
@@ -79,13 +85,7 @@ def claim_abandoned(pending_after: timedelta) -> Broadcast | None:
             if row.attempts >= settings.BROADCAST_MAX_ATTEMPTS:
                 _give_up(row)
                 continue
-            Broadcast.objects.filter(pk=row.pk).update(
-                status=Broadcast.Status.SENDING,
-                claimed_at=now,
-                lease_owner=new_owner(),
-                lease_expires_at=_lease_until(),
-                attempts=F("attempts") + 1,
-            )
+            Broadcast.objects.filter(pk=row.pk).update(**_taken_now())
         return Broadcast.objects.get(pk=row.pk)
 
 
