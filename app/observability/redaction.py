@@ -23,16 +23,18 @@ _CREDENTIAL_NAME = (
     r"(?:ws_token|token|password|passwd|secret|sessionid|csrftoken|csrfmiddlewaretoken"
     r"|api_key|access_key|signature|credential)"
 )
+# A value in double or single quotes (JSON, a repr), whole.
+_QUOTED = r"\"[^\"]*\"|'[^']*'"
 _SENSITIVE_IN_TEXT = re.compile(
     r"(?P<name>[\w-]*" + _CREDENTIAL_NAME + r")"
     r"(?P<sep>[\"']?\s*(?:[=:]|%3[dDaA])\s*)"
-    r"(?P<value>\"[^\"]*\"|'[^']*'|(?:(?!%26|%3[bB])[^&\s;,'\"])+)",
+    r"(?P<value>" + _QUOTED + r"|(?:(?!%26|%3[bB])[^&\s;,'\"])+)",
     re.IGNORECASE,
 )
 # An Authorization header's value is a scheme and a credential separated by a space (Bearer,
 # Basic, AWS4-HMAC-SHA256 …): everything after the name, up to a quote or the line's end.
 _AUTHORIZATION = re.compile(
-    r"(?P<name>authorization)(?P<sep>[\"']?\s*[=:]\s*)(?P<value>\"[^\"]*\"|'[^']*'|[^\r\n'\"]+)",
+    r"(?P<name>authorization)(?P<sep>[\"']?\s*[=:]\s*)(?P<value>" + _QUOTED + r"|[^\r\n'\"]+)",
     re.IGNORECASE,
 )
 # A URL's user-info password: postgres://user:PASSWORD@host (up to the last "@": a password
