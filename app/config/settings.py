@@ -37,6 +37,24 @@ def required_in_production(name: str, development_default: str) -> str:
     return development_default
 
 
+def bounded_int(name: str, default: int, low: int = 1, high: int | None = None) -> int:
+    """Read the integer ``name``; outside ``low``..``high`` start-up stops, naming it."""
+    value = env.int(name, default=default)
+    if value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"{low} or more"
+        raise ImproperlyConfigured(f"{name} must be {bounds}")
+    return value
+
+
+def positive_float(name: str, default: float, high: float | None = None) -> float:
+    """Read the number ``name``; zero, negative or above ``high``, start-up stops, naming it."""
+    value = env.float(name, default=default)
+    if value <= 0 or (high is not None and value > high):
+        bounds = "above 0" + (f" and at most {high:g}" if high is not None else "")
+        raise ImproperlyConfigured(f"{name} must be {bounds}")
+    return value
+
+
 # --- Core -------------------------------------------------------------------------------
 SECRET_KEY = required_in_production(
     "SECRET_KEY", "development-only-insecure-key-do-not-use-in-production-0123456789"
@@ -234,31 +252,20 @@ WEBSOCKETS = {
 }
 # How many proxies append to X-Forwarded-For between the client and Django: 1 when API
 # Gateway calls Django directly, 2 with a load balancer in between.
-TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=1)
-if TRUSTED_PROXY_HOPS < 1:
-    raise ImproperlyConfigured("TRUSTED_PROXY_HOPS must be 1 or more")
+TRUSTED_PROXY_HOPS = bounded_int("TRUSTED_PROXY_HOPS", 1)
 # The connect rate limit keys an IPv6 client by its network of this prefix length: one
 # subscriber gets a whole /64 and could rotate addresses inside it. IPv4: the address.
-WS_RATE_LIMIT_IPV6_PREFIX = env.int("WS_RATE_LIMIT_IPV6_PREFIX", default=64)
-if not 1 <= WS_RATE_LIMIT_IPV6_PREFIX <= 128:
-    raise ImproperlyConfigured("WS_RATE_LIMIT_IPV6_PREFIX must be between 1 and 128")
+WS_RATE_LIMIT_IPV6_PREFIX = bounded_int("WS_RATE_LIMIT_IPV6_PREFIX", 64, high=128)
 # Abuse caps, each held across replicas (counted in PostgreSQL; docs/security.md says why these):
 # open connections per user (tabs and devices), messages per connection (a token bucket:
 # WS_MESSAGES_PER_SECOND on average, bursts of WS_MESSAGE_BURST), broadcasts per user.
-WS_MAX_CONNECTIONS_PER_USER = env.int("WS_MAX_CONNECTIONS_PER_USER", default=20)
-WS_MESSAGES_PER_SECOND = env.float("WS_MESSAGES_PER_SECOND", default=10.0)
-WS_MESSAGE_BURST = env.int("WS_MESSAGE_BURST", default=20)
-WS_BROADCASTS_PER_MINUTE = env.int("WS_BROADCASTS_PER_MINUTE", default=10)
-for _name in ("WS_MAX_CONNECTIONS_PER_USER", "WS_MESSAGE_BURST", "WS_BROADCASTS_PER_MINUTE"):
-    if globals()[_name] < 1:
-        raise ImproperlyConfigured(f"{_name} must be 1 or more")
-if WS_MESSAGES_PER_SECOND <= 0:
-    raise ImproperlyConfigured("WS_MESSAGES_PER_SECOND must be above 0")
+WS_MAX_CONNECTIONS_PER_USER = bounded_int("WS_MAX_CONNECTIONS_PER_USER", 20)
+WS_MESSAGES_PER_SECOND = positive_float("WS_MESSAGES_PER_SECOND", 10.0)
+WS_MESSAGE_BURST = bounded_int("WS_MESSAGE_BURST", 20)
+WS_BROADCASTS_PER_MINUTE = bounded_int("WS_BROADCASTS_PER_MINUTE", 10)
 # A handler's reply through the Management API holds a request thread: one attempt, at most
 # this long in all (realtime.sending.reply_client).
-WS_REPLY_TIMEOUT_SECONDS = env.float("WS_REPLY_TIMEOUT_SECONDS", default=2.0)
-if not 0 < WS_REPLY_TIMEOUT_SECONDS <= 20:
-    raise ImproperlyConfigured("WS_REPLY_TIMEOUT_SECONDS must be above 0 and at most 20")
+WS_REPLY_TIMEOUT_SECONDS = positive_float("WS_REPLY_TIMEOUT_SECONDS", 2.0, high=20)
 # The WebSocket URL browsers connect to (the API Gateway stage, or the local emulator).
 WS_PUBLIC_URL = required_in_production("WS_PUBLIC_URL", "ws://localhost:8001/local")
 # Local emulator only: send Management API calls here instead of AWS. Unset in production.
@@ -278,17 +285,12 @@ BROADCAST_BATCH_SIZE = env.int("BROADCAST_BATCH_SIZE", default=1000)
 # A fan-out's lease, renewed after every chunk of BROADCAST_CONCURRENCY posts; longer than the
 # slowest chunk (3 attempts of 5 s connect + 10 s read, with back-off) so a slow API never
 # looks like a dead owner.
-BROADCAST_LEASE_SECONDS = env.int("BROADCAST_LEASE_SECONDS", default=120)
+BROADCAST_LEASE_SECONDS = bounded_int("BROADCAST_LEASE_SECONDS", 120)
 # Claims after which a broadcast that never finished is marked failed.
-BROADCAST_MAX_ATTEMPTS = env.int("BROADCAST_MAX_ATTEMPTS", default=5)
+BROADCAST_MAX_ATTEMPTS = bounded_int("BROADCAST_MAX_ATTEMPTS", 5)
 # Posts per second per process, over all its fan-outs (API Gateway's account quota is 10,000
 # requests per second, shared with every replica and with the callbacks).
-BROADCAST_MAX_POSTS_PER_SECOND = env.float("BROADCAST_MAX_POSTS_PER_SECOND", default=2000.0)
-if BROADCAST_LEASE_SECONDS < 1 or BROADCAST_MAX_ATTEMPTS < 1 or BROADCAST_MAX_POSTS_PER_SECOND <= 0:
-    raise ImproperlyConfigured(
-        "BROADCAST_LEASE_SECONDS and BROADCAST_MAX_ATTEMPTS must be 1 or more, "
-        "BROADCAST_MAX_POSTS_PER_SECOND above 0"
-    )
+BROADCAST_MAX_POSTS_PER_SECOND = positive_float("BROADCAST_MAX_POSTS_PER_SECOND", 2000.0)
 # API Gateway closes every connection after 2 hours, with or without a $disconnect call.
 STALE_SESSION_MAX_AGE_SECONDS = env.int("STALE_SESSION_MAX_AGE_SECONDS", default=2 * 3600 + 300)
 DISCONNECTED_SESSION_RETENTION_SECONDS = env.int(
