@@ -8,9 +8,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg
+
+from scripts.local_postgres import Target, create_database
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 APP_DIR = REPO_DIR / "app"
@@ -41,16 +43,8 @@ def django_environment(url: str) -> dict[str, str]:
 
 
 def ensure_database(url: str) -> None:
-    """Create the database if it does not exist, through the server's maintenance database."""
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    maintenance = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(maintenance, autocommit=True) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone()
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{name}"')  # a name from our own setting
+    """Create the database if it does not exist: the one helper `make db` uses too."""
+    create_database(Target(url))
 
 
 def migrate(url: str) -> None:
