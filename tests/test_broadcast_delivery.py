@@ -20,6 +20,7 @@ from django_aws_api_gateway_websockets.models import WebSocketSession
 from broadcasts.fanout import claim, claim_abandoned, deliver
 from broadcasts.models import Broadcast
 from realtime.sending import BACKOFF_CAP_SECONDS, backoff_seconds
+from tests.emulator.harness import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -56,13 +57,6 @@ def in_thread(function, *args) -> threading.Thread:
     thread = threading.Thread(target=run)
     thread.start()
     return thread
-
-
-def wait_for(condition, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.02)
 
 
 def test_backoff_is_jittered_exponential_honours_retry_after_and_is_capped():
@@ -113,7 +107,7 @@ def test_a_takeover_repeats_at_most_the_chunk_in_flight(recipients, management_a
     management_api.slow_connections.add(ids[4])  # the third chunk: ids[4], ids[5]
     broadcast = claim(new_broadcast().pk)
     first = in_thread(deliver, broadcast)
-    wait_for(lambda: management_api.attempts[ids[4]] == 1)
+    wait_until(lambda: management_api.attempts[ids[4]] == 1, "the first post of the stall")
     Broadcast.objects.filter(pk=broadcast.pk).update(
         lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
@@ -122,7 +116,7 @@ def test_a_takeover_repeats_at_most_the_chunk_in_flight(recipients, management_a
         WebSocketSession.objects.get(connection_id=ids[3]).pk
     )
     second = in_thread(deliver, taken)
-    wait_for(lambda: management_api.attempts[ids[4]] == 2)
+    wait_until(lambda: management_api.attempts[ids[4]] == 2, "the takeover's post of it")
     management_api.release.set()
     first.join()
     second.join()

@@ -15,7 +15,7 @@ from tests.support import gateway as gw
 
 
 def test_a_hung_management_api_gets_one_attempt_and_the_callback_answers(
-    connected, caller, management_api, settings, log_events, caplog
+    connected, caller, management_api, settings, caplog
 ):
     settings.WS_REPLY_TIMEOUT_SECONDS = 0.5
     connection_id = connected("lobby")
