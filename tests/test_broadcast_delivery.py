@@ -78,6 +78,17 @@ def test_a_throttled_post_is_retried_and_delivered(recipients, management_api):
     assert copies(management_api, [connection_id]) == {connection_id: 1}
 
 
+def test_posts_the_api_could_not_take_are_tried_again_until_it_recovers(recipients, management_api):
+    """A brownout longer than one post's 3 attempts (here 5 answers of 500) costs time, not
+    the frame: the chunk's unavailable posts are tried again in later rounds."""
+    ids = recipients(3)
+    management_api.fail_next[ids[1]] = 5
+    outcomes = deliver(claim(new_broadcast().pk))
+    assert copies(management_api, ids) == dict.fromkeys(ids, 1)
+    assert (outcomes["sent"], outcomes["failed"]) == (3, 0)
+    assert management_api.attempts[ids[1]] == 6
+
+
 def test_a_fan_out_slower_than_its_lease_keeps_it(recipients, management_api, settings):
     """Twelve posts of 0.3 s, one per chunk, against a 3 s lease: renewed after every chunk,
     so the cron job, polling all along, never takes it and nobody gets a second copy."""

@@ -88,7 +88,10 @@ def test_broadcast_refuses_bad_input(connected, caller, broadcaster, body):
     assert not Broadcast.objects.exists()
 
 
-def test_failed_posts_are_counted_and_the_session_kept(api_gateway, management_api, settings):
+def test_posts_still_unavailable_after_the_retry_time_count_as_failed_and_the_session_kept(
+    api_gateway, management_api, settings, log_events
+):
+    settings.BROADCAST_RETRY_SECONDS = 1
     ok = WebSocketSession.objects.create(
         connection_id="okconn", channel_name="lobby", api_gateway=api_gateway
     )
@@ -102,6 +105,9 @@ def test_failed_posts_are_counted_and_the_session_kept(api_gateway, management_a
     )
     outcomes = deliver(broadcast)
     assert (outcomes["sent"], outcomes["failed"]) == (1, 1)
+    broadcast.refresh_from_db()
+    assert (broadcast.status, broadcast.sent, broadcast.failed) == (Broadcast.Status.DONE, 1, 1)
+    assert "broadcast.posts_failed" in log_events()
     broken.refresh_from_db()
     assert broken.connected
 

@@ -101,9 +101,9 @@ def recording_api(settings):
 def test_outcomes_in_order_with_the_retries_of_a_failure(recording_api):
     with BulkPoster(concurrency=4) as poster:
         outcomes = poster.post_many("abc123", "prod", ["ok1=", "gone1=", "fails1=", "ok2="], "hi")
-    assert outcomes == ["sent", "gone", "failed", "sent"]
+    assert outcomes == ["sent", "gone", "unavailable", "sent"]
     paths = sorted(path for path, _headers, _body in recording_api.requests)
-    attempts = ["fails1"] * ATTEMPTS  # a 500 is retried; Gone and success are final
+    attempts = ["fails1"] * ATTEMPTS  # a 500 is retried, then unavailable; Gone, success final
     assert paths == sorted(
         f"/prod/@connections/{cid}%3D" for cid in ("ok1", "gone1", *attempts, "ok2")
     )

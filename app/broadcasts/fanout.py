@@ -6,9 +6,10 @@ connections, signed requests). After every chunk one UPDATE, conditional on stil
 row, records the chunk's outcomes, the last session served (the checkpoint) and renews the
 lease. So a fan-out slower than its lease keeps it; a new owner (the cron job, after a process
 died or stalled past its lease) resumes after the checkpoint; and an owner that lost its lease
-stops at its next chunk. Delivery guarantee (docs/broadcasts.md): each recipient connected for
-the whole fan-out gets the frame once, except that a takeover repeats at most the chunk in
-flight.
+stops at its next chunk. Posts the API could not take are tried again for
+``BROADCAST_RETRY_SECONDS`` before they count as failed. Delivery guarantee
+(docs/broadcasts.md): each recipient connected for the whole fan-out gets the frame once,
+except that a takeover repeats at most the chunk in flight.
 """
 
 import os
@@ -28,7 +29,7 @@ from django_aws_api_gateway_websockets.models import WebSocketSession, serialise
 
 from broadcasts.models import Broadcast
 from realtime.audience import receivers
-from realtime.sending import BulkPoster, mark_disconnected
+from realtime.sending import ATTEMPTS, BulkPoster, backoff_seconds, mark_disconnected
 
 log = structlog.get_logger(__name__)
 
@@ -144,17 +145,19 @@ def deliver(broadcast: Broadcast) -> Counter:
     message = serialise_message({**broadcast.payload, "broadcast_id": broadcast.pk})
     outcomes: Counter = Counter()
     chunk_size = settings.BROADCAST_CONCURRENCY
+    checkpoint = broadcast.last_session_pk
     with BulkPoster(settings.BROADCAST_CONCURRENCY) as poster:
         batches = _recipients(
             broadcast.channel_name, settings.BROADCAST_BATCH_SIZE, broadcast.last_session_pk
         )
         for batch in batches:
             for chunk in _chunks(batch, chunk_size):
-                counts = _post_chunk(poster, chunk, message)
-                outcomes.update(counts)
-                if not _checkpoint(broadcast.pk, owner, chunk[-1][0], counts):
+                counts = _serve_chunk(poster, chunk, message, broadcast.pk, owner, checkpoint)
+                outcomes.update(counts or {})
+                if counts is None or not _checkpoint(broadcast.pk, owner, chunk[-1][0], counts):
                     log.warning("broadcast.lease_lost", broadcast_id=broadcast.pk, **outcomes)
                     return outcomes
+                checkpoint = chunk[-1][0]
     finished = Broadcast.objects.filter(
         pk=broadcast.pk, lease_owner=owner, status=Broadcast.Status.SENDING
     ).update(status=Broadcast.Status.DONE, finished_at=timezone.now(), lease_owner="")
@@ -172,22 +175,52 @@ def deliver(broadcast: Broadcast) -> Counter:
     return outcomes
 
 
-def _post_chunk(poster: BulkPoster, chunk: list, message: str) -> Counter:
-    """Post to one chunk's sessions; mark the Gone ones disconnected."""
+def _serve_chunk(
+    poster: BulkPoster, chunk: list, message: str, broadcast_id: int, owner: str, checkpoint: int
+) -> Counter | None:
+    """Post to one chunk's sessions, then again to those the API could not take (throttled,
+    5xx, unanswered), with back-off and the lease renewed between rounds, for up to
+    ``BROADCAST_RETRY_SECONDS``; what is still unavailable then counts as failed. None if the
+    lease was lost meanwhile."""
+    deadline = time.monotonic() + settings.BROADCAST_RETRY_SECONDS
+    counts: Counter = Counter()
+    round_number = 0
+    while True:
+        round_number += 1
+        served, chunk = _post_chunk(poster, chunk, message)
+        counts.update(served)
+        if not chunk:
+            return counts
+        if time.monotonic() >= deadline:
+            counts["failed"] += len(chunk)
+            log.error("broadcast.posts_failed", broadcast_id=broadcast_id, count=len(chunk))
+            return counts
+        time.sleep(backoff_seconds(ATTEMPTS + round_number, None))
+        if not _checkpoint(broadcast_id, owner, checkpoint, Counter()):
+            return None
+
+
+def _post_chunk(poster: BulkPoster, chunk: list, message: str) -> tuple[Counter, list]:
+    """Post to one chunk's sessions; mark the Gone ones disconnected. Returns the counts of
+    final outcomes and the sessions the API could not take this time."""
     by_endpoint: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
     for pk, connection_id, api_id, stage_name in chunk:
         by_endpoint[(api_id, stage_name)].append((pk, connection_id))
     counts: Counter = Counter()
     gone: list[int] = []
+    unavailable: list = []
     for (api_id, stage_name), sessions in by_endpoint.items():
         connection_ids = [connection_id for _pk, connection_id in sessions]
         results = poster.post_many(api_id, stage_name, connection_ids, message)
-        for (pk, _connection_id), outcome in zip(sessions, results, strict=True):
+        for (pk, connection_id), outcome in zip(sessions, results, strict=True):
+            if outcome == "unavailable":
+                unavailable.append((pk, connection_id, api_id, stage_name))
+                continue
             counts[outcome] += 1
             if outcome == "gone":
                 gone.append(pk)
     mark_disconnected(gone)
-    return counts
+    return counts, unavailable
 
 
 def _checkpoint(broadcast_id: int, owner: str, last_pk: int, counts: Counter) -> bool:

@@ -286,6 +286,10 @@ BROADCAST_BATCH_SIZE = env.int("BROADCAST_BATCH_SIZE", default=1000)
 # slowest chunk (3 attempts of 5 s connect + 10 s read, with back-off) so a slow API never
 # looks like a dead owner.
 BROADCAST_LEASE_SECONDS = bounded_int("BROADCAST_LEASE_SECONDS", 120)
+# How long a fan-out keeps trying the posts of a chunk that the Management API throttled, failed
+# (5xx) or left unanswered after their 3 attempts, renewing its lease between rounds; after
+# that they are counted as failed. Longer than a brownout, short enough to move on.
+BROADCAST_RETRY_SECONDS = bounded_int("BROADCAST_RETRY_SECONDS", 60)
 # Claims after which a broadcast that never finished is marked failed.
 BROADCAST_MAX_ATTEMPTS = bounded_int("BROADCAST_MAX_ATTEMPTS", 5)
 # Posts per second per process, over all its fan-outs (API Gateway's account quota is 10,000

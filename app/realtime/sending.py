@@ -35,7 +35,9 @@ from yarl import URL
 from realtime.management_endpoint import management_url
 from realtime.sigv4 import Signer, payload_hash
 
-Outcome = Literal["sent", "gone", "failed"]
+# "unavailable": throttled, 5xx or unanswered after every attempt (the API may recover, so
+# the fan-out tries again later); "failed": refused for good (403, 400…) or never sent.
+Outcome = Literal["sent", "gone", "failed", "unavailable"]
 
 log = structlog.get_logger(__name__)
 
@@ -256,4 +258,4 @@ class BulkPoster:
             if attempt + 1 < ATTEMPTS:
                 await asyncio.sleep(backoff_seconds(attempt, retry_after))
         log.warning("ws.send.failed", target_connection_id=connection_id, error_code=error_code)
-        return "failed"
+        return "failed" if status and status not in _RETRIED_STATUSES else "unavailable"

@@ -21,6 +21,8 @@ class FakeManagementApi:
         self.open_connections: set[str] = set()
         self.frames: dict[str, list[dict]] = {}
         self.fail_with_500: set[str] = set()
+        # The next N posts to each of these answer 500 InternalServerErrorException.
+        self.fail_next: Counter[str] = Counter()
         # Posts that reached the server, answered or not, per connection.
         self.attempts: Counter[str] = Counter()
         # The first post to each of these answers 429 LimitExceededException with Retry-After.
@@ -101,7 +103,10 @@ class FakeManagementApi:
                         429, {"message": "Rate exceeded"}, "LimitExceededException", retry_after="0"
                     )
                     return
-                if connection_id in fake.fail_with_500:
+                with fake._lock:
+                    failing = fake.fail_next[connection_id] > 0
+                    fake.fail_next[connection_id] -= failing
+                if failing or connection_id in fake.fail_with_500:
                     self._answer(500, {"message": "Internal"}, "InternalServerErrorException")
                 elif connection_id not in fake.open_connections:
                     self._answer(410, {"message": None}, "GoneException")
