@@ -1,1 +1,3 @@
-"""The blue/green drill (docs/blue-green.md): `make bluegreen-drill` runs `python -m drill`."""
+"""Drills on the compose stack, each in its own compose project, with real WebSocket clients:
+`drill.bluegreen` (make bluegreen-drill, docs/blue-green.md) and `drill.chaos`
+(make chaos-drill, docs/reliability.md). Shared: the stack, the clients."""

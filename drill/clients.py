@@ -9,6 +9,7 @@ import asyncio
 import json
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -77,6 +78,9 @@ class Client:
     connection_id: str = ""
     pings: list[Ping] = field(default_factory=list)
     broadcasts: dict[str, dict] = field(default_factory=dict)  # text -> frame
+    copies: Counter[str] = field(default_factory=Counter)  # text -> frames received
+    opened_at: float = field(default_factory=time.time)
+    closed_at: float | None = None
     errors: list[dict] = field(default_factory=list)
     dropped: str = ""  # why the connection closed under us, if it did
     _waiting: dict[str, asyncio.Future] = field(default_factory=dict)
@@ -100,24 +104,31 @@ class Client:
                 self.dropped = f"closed {closed.rcvd.code if closed.rcvd else 'abnormally'}"
         if not self._closing and not self.dropped:
             self.dropped = "closed by the server"
+        self.closed_at = time.time()
 
     def _dispatch(self, frame: dict) -> None:
         kind = frame.get("type")
         if kind == "broadcast":
             self.broadcasts[frame.get("text", "")] = frame
+            self.copies[frame.get("text", "")] += 1
         elif kind == "pong" and frame.get("ref") in self._waiting:
             self.connection_id = frame.get("connection_id", self.connection_id)
             self._waiting.pop(frame["ref"]).set_result(frame)
         elif kind == "error":
             self.errors.append(frame)
 
-    async def ping(self, number: int, timeout: float) -> Ping:
-        """A version 1 ping (no "v"), answered by a pong with the same ref, or lost."""
+    async def ping(self, number: int, timeout: float) -> Ping | None:
+        """A version 1 ping (no "v"), answered by a pong with the same ref, or lost; None if
+        the connection had closed (nothing was sent)."""
         ping = Ping(f"{self.name}-{number}", time.time())
         answer = asyncio.get_running_loop().create_future()
         self._waiting[ping.ref] = answer
+        try:
+            await self.socket.send(json.dumps({"action": "ping", "ref": ping.ref}))
+        except ConnectionClosed:
+            self._waiting.pop(ping.ref, None)
+            return None
         self.pings.append(ping)
-        await self.socket.send(json.dumps({"action": "ping", "ref": ping.ref}))
         try:
             await asyncio.wait_for(answer, timeout)
             ping.answered_at = time.time()
@@ -139,6 +150,7 @@ async def ping_until(client: Client, stop: asyncio.Event, pause: float, timeout:
     """Ping, wait for the pong, pause; until ``stop`` is set or the connection is gone."""
     number = 0
     while not stop.is_set() and not client.dropped:
-        await client.ping(number, timeout)
+        if await client.ping(number, timeout) is None:
+            return
         number += 1
         await asyncio.sleep(pause)

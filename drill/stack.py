@@ -1,4 +1,4 @@
-"""The drill's own compose project: start it, switch its traffic, read its logs, remove it.
+"""A drill's own compose project: start it, act on its containers, read its logs, remove it.
 
 docker-compose v1 or `docker compose` v2, whichever works (as make/docker.mk chooses); the
 project name is the drill's own, so it never touches the local stack or another engineer's.
@@ -6,15 +6,15 @@ project name is the drill's own, so it never touches the local stack or another 
 
 import json
 import os
+import secrets
 import shutil
+import socket
 import subprocess
-import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-COMPOSE_FILE = ROOT / "drill" / "docker-compose.bluegreen.yml"
-UPSTREAM = {"blue": "web-blue:8000", "green": "web-green:8000"}
 
 
 class StackError(RuntimeError):
@@ -38,12 +38,14 @@ def _succeeds(command: list[str]) -> bool:
 @dataclass
 class Stack:
     project: str
-    switch_dir: Path
+    compose_file: Path
     env: dict[str, str]
+    # A folder of the drill's own (bind-mounted files), removed with the stack.
+    scratch: Path
     compose: list[str] = field(default_factory=compose_command)
 
     def _run(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-        command = [*self.compose, "-p", self.project, "-f", str(COMPOSE_FILE), *args]
+        command = [*self.compose, "-p", self.project, "-f", str(self.compose_file), *args]
         return subprocess.run(  # noqa: S603 - arguments built here
             command,
             capture_output=True,
@@ -73,34 +75,41 @@ class Stack:
         removed = self._run("down", "-v", "--remove-orphans", "--timeout", "10")
         if removed.returncode != 0:
             print(f"[drill] compose down failed: {removed.stderr[-2000:]}", flush=True)
-        shutil.rmtree(self.switch_dir, ignore_errors=True)
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
-    def switch_to(self, colour: str) -> float:
-        """Point the emulator at one colour, as flipping the Service's selector does; returns
-        the wall-clock time the new file was in place. Written beside and renamed, so the
-        emulator never reads half a file."""
-        staging = self.switch_dir / ".active.new"
-        staging.write_text(UPSTREAM[colour] + "\n")
-        staging.chmod(0o644)
-        staging.replace(self.switch_dir / "active")
-        return time.time()
+    def compose_run(self, *args: str, timeout: float = 120) -> str:
+        """A compose command on this project (stop, start, restart, exec -T …); its output."""
+        done = self._run(*args, timeout=timeout)
+        if done.returncode != 0:
+            raise StackError(f"compose {' '.join(args)} failed:\n{done.stderr[-2000:]}")
+        return done.stdout
 
-    def logs(self, service: str) -> list[dict]:
-        """The service's JSON log lines (other lines are skipped)."""
+    def container_id(self, service: str) -> str:
         ids = self._run("ps", "-q", service).stdout.split()
         if not ids:
             raise StackError(f"no container for {service}")
-        result = subprocess.run(  # noqa: S603
-            ["docker", "logs", ids[0]],  # noqa: S607 - the engine's client, from PATH
+        return ids[0]
+
+    def inspect(self, service: str) -> dict:
+        """`docker inspect` of the service's container."""
+        return json.loads(self._docker("inspect", self.container_id(service)))[0]
+
+    def _docker(self, *args: str) -> str:
+        done = subprocess.run(  # noqa: S603
+            ["docker", *args],  # noqa: S607 - the engine's client, from PATH
             capture_output=True,
             text=True,
             env={**os.environ, **self.env},
             timeout=60,
             check=False,
         )
-        return [
-            event for line in (result.stdout + result.stderr).splitlines() if (event := _json(line))
-        ]
+        return done.stdout + done.stderr
+
+    def logs(self, service: str) -> list[dict]:
+        """The service's JSON log lines, over every restart of its container (other lines are
+        skipped)."""
+        output = self._docker("logs", self.container_id(service))
+        return [event for line in output.splitlines() if (event := _json(line))]
 
 
 def _json(line: str) -> dict | None:
@@ -109,3 +118,32 @@ def _json(line: str) -> dict | None:
     except ValueError:
         return None
     return event if isinstance(event, dict) else None
+
+
+def event_time(event: dict) -> float:
+    """A JSON log line's timestamp (ISO 8601, UTC) as seconds since the epoch."""
+    return datetime.fromisoformat(event["timestamp"]).timestamp()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def postgres_image() -> str:
+    """The project's choice (docker/images.sh): official postgres:15, else the local build."""
+    if os.environ.get("POSTGRES_IMAGE"):
+        return os.environ["POSTGRES_IMAGE"]
+    chosen = subprocess.run(  # noqa: S603
+        [str(ROOT / "docker" / "images.sh"), "postgres"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return chosen.stdout.strip()
+
+
+def project_name(drill: str) -> str:
+    """DRILL_PROJECT, else the drill's name and a random part (several runs never collide)."""
+    return os.environ.get("DRILL_PROJECT") or f"{drill}drill{secrets.token_hex(3)}"

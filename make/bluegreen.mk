@@ -38,4 +38,4 @@ bluegreen-scale-down: ## Blue/green: scale ENV=…'s idle colour to 0, BLUEGREEN
 .PHONY: bluegreen-drill
 bluegreen-drill: $(VENV)/.installed image ## The blue/green drill: 50 clients, switch and rollback, nothing lost
 	@$(DOCKER_ENV) echo "==> Blue/green drill (drill/, docs/blue-green.md) with $(APP_IMAGE)"; \
-	APP_IMAGE="$(APP_IMAGE)" $(PY) -m drill
+	APP_IMAGE="$(APP_IMAGE)" $(PY) -m drill.bluegreen

@@ -1,4 +1,4 @@
-"""The blue/green drill: `python -m drill` (make bluegreen-drill), docs/blue-green.md.
+"""The blue/green drill: `python -m drill.bluegreen` (make bluegreen-drill), docs/blue-green.md.
 
 blue (the previous release, protocol v1) and green (the new one, v2) run side by side against
 one PostgreSQL behind the gateway emulator. DRILL_CLIENTS clients (v1, like old JavaScript)
@@ -18,19 +18,19 @@ DRILL_PROJECT.
 import asyncio
 import json
 import os
-import secrets
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from drill.analysis import Findings, Switch, analyse
+from drill.bluegreen.analysis import Findings, Switch, analyse
 from drill.clients import Browser, Client, ping_until
-from drill.stack import ROOT, Stack, StackError
+from drill.console import say, stop_on_sigterm
+from drill.stack import Stack, StackError, free_port, postgres_image, project_name
+
+COMPOSE_FILE = Path(__file__).with_name("docker-compose.yml")
+UPSTREAM = {"blue": "web-blue:8000", "green": "web-green:8000"}
 
 ANSWER_TIMEOUT = 15.0  # seconds a ping may wait for its pong before it counts as lost
 UP_TIMEOUT = 150
@@ -59,29 +59,6 @@ class Settings:
         )
 
 
-def say(message: str) -> None:
-    print(f"[drill {time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def postgres_image() -> str:
-    """The project's choice (docker/images.sh): official postgres:15, else the local build."""
-    if os.environ.get("POSTGRES_IMAGE"):
-        return os.environ["POSTGRES_IMAGE"]
-    chosen = subprocess.run(  # noqa: S603
-        [str(ROOT / "docker" / "images.sh"), "postgres"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return chosen.stdout.strip()
-
-
 def make_stack() -> Stack:
     switch_dir = Path(tempfile.mkdtemp(prefix="bluegreen-drill-"))
     switch_dir.chmod(0o755)  # the emulator (uid 10001) reads the file through a bind mount
@@ -92,8 +69,18 @@ def make_stack() -> Stack:
         "DRILL_SWITCH_DIR": str(switch_dir),
         "POSTGRES_IMAGE": postgres_image(),
     }
-    project = os.environ.get("DRILL_PROJECT") or f"bluegreendrill{secrets.token_hex(3)}"
-    return Stack(project=project, switch_dir=switch_dir, env=env)
+    return Stack(project_name("bluegreen"), COMPOSE_FILE, env, scratch=switch_dir)
+
+
+def switch_to(stack: Stack, colour: str) -> float:
+    """Point the emulator at one colour, as flipping the Service's selector does; returns the
+    wall-clock time the new file was in place. Written beside and renamed, so the emulator
+    never reads half a file."""
+    staging = stack.scratch / ".active.new"
+    staging.write_text(UPSTREAM[colour] + "\n")
+    staging.chmod(0o644)
+    staging.replace(stack.scratch / "active")
+    return time.time()
 
 
 async def open_clients(stack: Stack, settings: Settings) -> tuple[list[Client], Client]:
@@ -122,7 +109,7 @@ async def exercise(stack: Stack, settings: Settings) -> tuple[list, Client, list
     switches, texts = [], []
     for colour in ("green", "blue"):
         await asyncio.sleep(settings.phase_seconds)
-        switches.append(Switch(colour, stack.switch_to(colour)))
+        switches.append(Switch(colour, switch_to(stack, colour)))
         say(f"switched the upstream file to {colour}; broadcasting during the switch")
         texts.append(f"drill broadcast {len(texts) + 1} during the switch to {colour}")
         await broadcaster.broadcast(texts[-1])
@@ -163,7 +150,7 @@ def run(settings: Settings) -> int:
     started = time.monotonic()
     limit = 3 * settings.phase_seconds + EXERCISE_MARGIN
     try:
-        stack.switch_to("blue")
+        switch_to(stack, "blue")
         stack.up(UP_TIMEOUT)
         say(f"stack healthy after {time.monotonic() - started:.0f} s")
         clients, broadcaster, switches, texts = asyncio.run(
@@ -187,11 +174,6 @@ def run(settings: Settings) -> int:
         say(f"FAILED: {failure}")
     say("PASSED" if not findings.failures else f"FAILED: {len(findings.failures)} checks")
     return 1 if findings.failures else 0
-
-
-def stop_on_sigterm() -> None:
-    """A CI timeout sends SIGTERM: raise, so that `finally` still removes the stack."""
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 if __name__ == "__main__":

@@ -6,9 +6,9 @@ calls, ordered by when each began, are its pings in the order sent.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from drill.clients import Client, Ping
+from drill.stack import event_time
 
 COLOURS = ("blue", "green")
 
@@ -35,17 +35,13 @@ class Findings:
             self.failures.append(failure)
 
 
-def timestamp(event: dict) -> float:
-    return datetime.fromisoformat(event["timestamp"]).timestamp()
-
-
 def default_calls(logs: dict[str, list[dict]]) -> dict[str, list[Call]]:
     """Connection id -> its `$default` calls on either colour, in the order they began."""
     calls: dict[str, list[Call]] = {}
     for colour in COLOURS:
         for event in logs[colour]:
             if event.get("event") == "http.request" and event.get("path") == "/ws/default":
-                began = timestamp(event) - event.get("duration_ms", 0) / 1000
+                began = event_time(event) - event.get("duration_ms", 0) / 1000
                 calls.setdefault(event.get("connection_id") or "", []).append(Call(colour, began))
     return {cid: sorted(found, key=lambda c: c.started_at) for cid, found in calls.items()}
 

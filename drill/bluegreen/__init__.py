@@ -1,0 +1,1 @@
+"""The blue/green drill: a switch and a rollback under load lose nothing."""
