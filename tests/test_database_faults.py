@@ -11,11 +11,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import psycopg
 import pytest
 import requests
+from django.conf import settings
+from django.db.backends.postgresql.base import DatabaseWrapper
+from psycopg_pool import PoolTimeout
 
 from health.checks import CHECK_TIMEOUT
 from realtime.admission import _lock_key
@@ -150,3 +153,32 @@ def test_liveness_stays_up_and_readiness_returns_after_a_database_restart(own_po
         assert status("/health/live/") == 200
     finally:
         server.stop()
+
+
+def test_the_pool_connects_again_promptly_after_a_long_outage(own_postgres):
+    """psycopg_pool retries a failed connect with doubling delays; with its default
+    reconnect_timeout (5 minutes) a 10 s outage left its next try seconds after the database
+    was back, and every request waited for it. Requests keep coming during the outage, as
+    probes and callbacks do."""
+    url, stop_database, start_database = own_postgres
+    parts = urlsplit(url)
+    wrapper = DatabaseWrapper(
+        {**settings.DATABASES["default"], "NAME": "faults", "HOST": parts.hostname,
+         "PORT": parts.port, "USER": "postgres", "PASSWORD": ""},
+        alias="outage",
+    )  # fmt: skip
+    pool = wrapper.pool  # built from the settings exactly as Django builds it
+    pool.open()  # as Django's get_new_connection does on first use
+    try:
+        with pool.connection() as connection:
+            connection.execute("SELECT 1")
+        stop_database()
+        outage_ends = time.monotonic() + 10
+        while time.monotonic() < outage_ends:
+            with pytest.raises(PoolTimeout):
+                pool.getconn(timeout=1)
+        start_database()
+        with pool.connection(timeout=3) as connection:
+            assert connection.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        wrapper.close_pool()

@@ -70,15 +70,20 @@ class Drill:
         return f"http://127.0.0.1:{self.stack.env['DRILL_WS_PORT']}"
 
 
-async def until(check: Callable[[], bool | Awaitable[bool]], what: str, pause: float = 0.5):
+async def until(
+    check: Callable[[], bool | Awaitable[bool]],
+    what: str,
+    pause: float = 0.5,
+    limit: float = WAIT_LIMIT,
+):
     """Poll ``check`` (sync checks run in a thread: they call docker) until it holds."""
-    deadline = time.monotonic() + WAIT_LIMIT
+    deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         result = check() if asyncio.iscoroutinefunction(check) else asyncio.to_thread(check)
         if await result:
             return
         await asyncio.sleep(pause)
-    raise StackError(f"gave up after {WAIT_LIMIT:.0f} s waiting for {what}")
+    raise StackError(f"gave up after {limit:.0f} s waiting for {what}")
 
 
 def healthy(stack: Stack, service: str) -> bool:
@@ -114,7 +119,13 @@ async def kill_web_mid_broadcast(drill: Drill) -> Window:
     say(f"opening {wanted} listening connections for a broadcast to {len(drill.members) + wanted}")
     opened_at = time.monotonic()
     listeners = drill.add_members("listener", max(0, wanted), pinging=False, stop=stop)
-    await until(lambda: all(m.current for m in listeners), "the listeners to connect", 1.0)
+    # At 20 connects a second or more: each is a token, a handshake and a $connect.
+    await until(
+        lambda: all(m.current for m in listeners),
+        "the listeners to connect",
+        pause=1.0,
+        limit=WAIT_LIMIT + len(listeners) / 20,
+    )
     say(f"{len(listeners)} listeners connected in {time.monotonic() - opened_at:.0f} s")
     # Looked up before the broadcast: the kill must follow the first checkpoint closely.
     hosts = {stack.container_id(r)[:12]: r for r in WEB_REPLICAS}
