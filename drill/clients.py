@@ -113,7 +113,9 @@ class Client:
             self.copies[frame.get("text", "")] += 1
         elif kind == "pong" and frame.get("ref") in self._waiting:
             self.connection_id = frame.get("connection_id", self.connection_id)
-            self._waiting.pop(frame["ref"]).set_result(frame)
+            answer = self._waiting.pop(frame["ref"])
+            if not answer.done():  # cancelled when the drill stopped while it waited
+                answer.set_result(frame)
         elif kind == "error":
             self.errors.append(frame)
 

@@ -182,3 +182,37 @@ def test_the_pool_connects_again_promptly_after_a_long_outage(own_postgres):
             assert connection.execute("SELECT 1").fetchone() == (1,)
     finally:
         wrapper.close_pool()
+
+
+def test_while_the_database_is_unreachable_requests_answer_503_at_once(own_postgres, tmp_path):
+    """A lost database opens the process's breaker (health/breaker.py): requests answer 503
+    with Retry-After instead of each waiting the pool's timeout and queueing behind the
+    others; the first request that reaches the database again closes it."""
+    url, stop_database, start_database = own_postgres
+    server = GunicornServer(
+        {"DATABASE_URL": url, "DEBUG": "false"}, tmp_path / "gunicorn.log", workers=1
+    ).start()
+
+    def page() -> requests.Response:
+        # A session cookie makes the demo page read the session table.
+        return requests.get(
+            f"{server.url}/", cookies={"sessionid": "x" * 32}, allow_redirects=False, timeout=10
+        )
+
+    try:
+        assert page().status_code == 302  # to the sign-in page
+        stop_database()
+        first, second = page(), page()
+        assert (first.status_code, first.headers.get("Retry-After")) == (503, "1")
+        assert second.status_code == 503
+        assert requests.get(f"{server.url}/health/live/", timeout=10).status_code == 200
+        start_database()
+        for _ in range(20):
+            if page().status_code == 302:
+                break
+            time.sleep(0.5)
+        assert page().status_code == 302
+        events = [line for line in server.log_lines() if "db.breaker" in line]
+        assert ["opened" in events[0], "closed" in events[-1], len(events)] == [True, True, 2]
+    finally:
+        server.stop()

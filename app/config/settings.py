@@ -102,6 +102,8 @@ MIDDLEWARE = [
     "observability.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # While the database is unreachable: 503 at once (health/breaker.py).
+    "health.breaker.DatabaseBreakerMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -170,6 +172,9 @@ DATABASES["default"].update(
         },
     }
 )
+# After a request fails to reach the database, the others answer 503 at once but for one
+# trial request every this many seconds (app/health/breaker.py).
+DB_BREAKER_RETRY_SECONDS = positive_float("DB_BREAKER_RETRY_SECONDS", 1.0, high=60)
 # Server-side limits per connection, in milliseconds (0: none). gunicorn.conf.py sets them for
 # web processes, whose work must end inside API Gateway's 29 s; migrations and cron commands
 # keep none, since an index build may rightly take minutes.

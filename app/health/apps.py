@@ -1,7 +1,13 @@
 from django.apps import AppConfig
+from django.core.signals import got_request_exception
 
 
 class HealthConfig(AppConfig):
-    """Liveness, readiness and startup endpoints for probes."""
+    """Liveness, readiness and startup endpoints for probes; the database breaker."""
 
     name = "health"
+
+    def ready(self) -> None:
+        from health.breaker import mark_unreachable
+
+        got_request_exception.connect(mark_unreachable, dispatch_uid="health.breaker")
