@@ -1,7 +1,8 @@
 """The chaos drill: `python -m drill.chaos` (make chaos-drill), docs/reliability.md.
 
 On a compose stack of its own (2 web replicas, the emulator, PostgreSQL, the deliver_broadcasts
-job), CHAOS_CLIENTS clients stay connected and ping, one broadcasts every second, and the
+job), CHAOS_CLIENTS clients stay connected and ping (one ping in flight each, CHAOS_PING_PAUSE
+apart: 5 s, or 2 s in the short run), one broadcasts every second, and the
 drill injects one fault at a time: PostgreSQL restarted, a web replica SIGKILLed mid-way
 through a broadcast to CHAOS_BIG_BROADCAST recipients, the emulator restarted, the Management
 API throttling/failing/hanging, a long lock on the sessions table. After each it waits until
@@ -87,7 +88,7 @@ class Settings:
                 base.postgres_down, base.management_api_each_mode, base.postgres_lock, big
             ),
             settle=float(os.environ.get("CHAOS_SETTLE_SECONDS", 5 if short else 20)),
-            ping_pause=float(os.environ.get("CHAOS_PING_PAUSE", "2.0")),
+            ping_pause=float(os.environ.get("CHAOS_PING_PAUSE", 2.0 if short else 5.0)),
             faults=faults,
             report=os.environ.get("CHAOS_REPORT", ""),
             username=os.environ.get("DEMO_USERNAME", "demo"),

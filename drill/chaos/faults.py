@@ -7,6 +7,7 @@ import asyncio
 import os
 import signal
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ FAULT_SWITCH = "/_emulator/faults/management-api"  # app/gateway_emulator/faults
 WAIT_LIMIT = 180.0  # seconds any wait of a fault may take before the drill gives up
 # A post answered 200 has its frame queued in the emulator: the client reads it a moment later.
 LAST_FRAMES_SECONDS = 2.0
+PROGRESS_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -75,13 +77,19 @@ async def until(
     what: str,
     pause: float = 0.5,
     limit: float = WAIT_LIMIT,
+    progress: Callable[[], str] | None = None,
 ):
-    """Poll ``check`` (sync checks run in a thread: they call docker) until it holds."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
+    """Poll ``check`` (sync checks run in a thread: they call docker) until it holds; print
+    ``progress()`` every PROGRESS_SECONDS meanwhile."""
+    started = time.monotonic()
+    told = started
+    while time.monotonic() < started + limit:
         result = check() if asyncio.iscoroutinefunction(check) else asyncio.to_thread(check)
         if await result:
             return
+        if progress and time.monotonic() - told >= PROGRESS_SECONDS:
+            told = time.monotonic()
+            say(f"waiting for {what} ({told - started:.0f} s): {progress()}")
         await asyncio.sleep(pause)
     raise StackError(f"gave up after {limit:.0f} s waiting for {what}")
 
@@ -125,6 +133,7 @@ async def kill_web_mid_broadcast(drill: Drill) -> Window:
         "the listeners to connect",
         pause=1.0,
         limit=WAIT_LIMIT + len(listeners) / 20,
+        progress=lambda: _connecting(listeners),
     )
     say(f"{len(listeners)} listeners connected in {time.monotonic() - opened_at:.0f} s")
     # Looked up before the broadcast: the kill must follow the first checkpoint closely.
@@ -181,6 +190,12 @@ async def kill_web_mid_broadcast(drill: Drill) -> Window:
             "s_from_kill_to_broadcast_done": round((final.finished_at or ended) - killed_at, 1),
         },
     )
+
+
+def _connecting(members: list[Member]) -> str:
+    refused = Counter(h.reason for m in members for h in m.handshakes if not h.ok)
+    connected = sum(1 for m in members if m.current)
+    return f"{connected} of {len(members)} connected; handshakes failed: {dict(refused)}"
 
 
 async def emulator_restart(drill: Drill) -> Window:

@@ -49,8 +49,10 @@ class Hub:
     answer_timeout: float
     # Token requests are blocking (requests); a few threads keep them off the event loop.
     tokens: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(8))
-    # Bounds the handshakes in flight, as a page's many tabs would not all open at once.
-    opening: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(32))
+    # Bounds the handshakes in flight. Every drill client is one user from one address, whose
+    # connects the admission serialises (an advisory lock each): more in flight would only
+    # wait on the lock, and past DB_LOCK_TIMEOUT_MS be refused as busy.
+    opening: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(8))
 
 
 def backoff(attempt: int) -> float:
