@@ -148,17 +148,11 @@ class Client:
         await self.socket.close()
 
 
-# After a lost ping a client asks again soon, as a user would click again: so how long the
-# server takes to answer again is not hidden behind the client's own pause.
-LOST_PING_PAUSE = 0.5
-
-
 async def ping_until(client: Client, stop: asyncio.Event, pause: float, timeout: float) -> None:
     """Ping, wait for the pong, pause; until ``stop`` is set or the connection is gone."""
     number = 0
     while not stop.is_set() and not client.dropped:
-        ping = await client.ping(number, timeout)
-        if ping is None:
+        if await client.ping(number, timeout) is None:
             return
         number += 1
-        await asyncio.sleep(pause if ping.answered_at else min(pause, LOST_PING_PAUSE))
+        await asyncio.sleep(pause)

@@ -160,7 +160,9 @@ async def exercise(stack: Stack, settings: Settings) -> tuple[Drill, list[FaultR
     for name in settings.faults:
         before = await asyncio.to_thread(restart_counts, stack)
         say(f"fault {name}: begins")
+        load = os.getloadavg()[0]  # the machine may be shared: figures read beside it
         window = await FAULTS[name](drill)
+        window.details["machine_load_1m_at_start"] = round(load, 1)
         say(f"fault {name}: ended after {window.ended - window.started:.1f} s; waiting for clients")
         recovered = await served_again(drill.members, window.ended)
         say(

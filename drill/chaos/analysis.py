@@ -145,6 +145,7 @@ def _fault_figures(run: FaultRun, members: list[Member], prober: Prober) -> dict
     after = lambda at: window.ended < at <= run.until  # noqa: E731
     handshakes = [h for m in members for h in m.handshakes]
     pings = [p for m in members for p in m.pings]
+    lost_after = [p.sent_at for p in pings if after(p.sent_at) and p.answered_at is None]
     return {
         "fault": window.fault,
         "duration_s": round(window.ended - window.started, 1),
@@ -173,6 +174,7 @@ def _fault_figures(run: FaultRun, members: list[Member], prober: Prober) -> dict
         "s_until_every_client_served": (
             round(run.recovered_at - window.ended, 1) if run.recovered_at else None
         ),
+        "s_until_no_ping_lost": round(max(lost_after) - window.ended, 1) if lost_after else 0.0,
         "container_restarts": {s: n for s, n in run.restarts.items() if n},
         "liveness_would_restart": [
             r for r in prober.ports if prober.would_restart(r, window.started, run.until)
