@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from drill.chaos import database
+from drill.chaos import database, table
 from drill.chaos.analysis import FaultRun, Findings, analyse
 from drill.chaos.faults import (
     FAULTS,
@@ -187,6 +187,7 @@ def report(findings: Findings, settings: Settings) -> None:
     for fault in findings.figures["faults"]:
         say(f"fault {json.dumps(fault)}")
     say(f"outside the faults {json.dumps(findings.figures['outside_faults'])}")
+    print(table.markdown(findings.figures), flush=True)
     if settings.report:
         Path(settings.report).write_text(json.dumps(findings.figures, indent=2) + "\n")
         say(f"figures written to {settings.report}")
