@@ -3,6 +3,8 @@ breaker under gunicorn with a stopped database is in test_database_faults.py."""
 
 import psycopg
 from django.db import OperationalError
+from django.test import Client, override_settings
+from django.urls import path
 from psycopg_pool import PoolTimeout
 
 from health.breaker import Breaker, is_unreachable
@@ -45,3 +47,22 @@ def test_only_a_lost_connection_counts_not_one_slow_table():
     assert not is_unreachable(django_error(psycopg.errors.LockNotAvailable("lock timeout")))
     assert not is_unreachable(django_error(psycopg.errors.QueryCanceled("statement timeout")))
     assert not is_unreachable(ValueError("not a database error"))
+
+
+def lock_timeout(request):
+    raise django_error(psycopg.errors.LockNotAvailable("canceling statement: lock timeout"))
+
+
+urlpatterns = [path("locked/", lock_timeout)]
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_a_lock_timeout_answers_503_and_leaves_the_breaker_closed(monkeypatch):
+    """A lock held on one table is no lost database: that call answers 503 (busy, try again),
+    not 500, and the other requests go on."""
+    recorded = []
+    monkeypatch.setattr(Breaker, "record", lambda self, reached: recorded.append(reached))
+    client = Client(raise_request_exception=False)
+    answer = client.get("/locked/")
+    assert (answer.status_code, answer["Retry-After"]) == (503, "1")
+    assert recorded == []  # the breaker is told nothing: it stays closed

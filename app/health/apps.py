@@ -8,6 +8,6 @@ class HealthConfig(AppConfig):
     name = "health"
 
     def ready(self) -> None:
-        from health.breaker import mark_unreachable
+        from health.breaker import mark_database_error
 
-        got_request_exception.connect(mark_unreachable, dispatch_uid="health.breaker")
+        got_request_exception.connect(mark_database_error, dispatch_uid="health.breaker")

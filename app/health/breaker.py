@@ -6,10 +6,12 @@ after the database is back the queue of calls API Gateway has long given up on t
 of seconds to drain (the chaos drill measured 37 s after a 20 s outage, docs/reliability.md).
 
 Each process keeps one breaker. A request that fails to reach the database (no connection
-from the pool, connection refused or closed; not a lock or statement timeout, which is about
-one table) opens it: later requests answer 503 with Retry-After, except one trial request
-every DB_BREAKER_RETRY_SECONDS; a request that reaches the database closes it. The probes
-(/health/) always ask the database themselves.
+from the pool, connection refused or closed) opens it: later requests answer 503 with
+Retry-After, except one trial request every DB_BREAKER_RETRY_SECONDS; a request that reaches
+the database closes it. A lock or statement timeout (DB_LOCK_TIMEOUT_MS, DB_STATEMENT_TIMEOUT_MS)
+is about one table, not the database: that request answers 503 too (the database was busy, the
+code is not broken), and the breaker stays closed. The probes (/health/) always ask the
+database themselves.
 
 Written here rather than with pybreaker: pybreaker holds its lock for the whole guarded
 call, which would serialise a threaded server's requests.
@@ -29,7 +31,7 @@ from psycopg_pool import PoolTimeout
 
 log = structlog.get_logger(__name__)
 
-_UNREACHABLE = "_database_unreachable"
+_DATABASE_ERROR = "_database_error"  # the request attribute: "unreachable" or "busy"
 # SQLSTATE classes that mean the server went away: connection exceptions, shutdown.
 _GONE_STATES = ("08", "57P01", "57P02", "57P03")
 
@@ -78,11 +80,12 @@ class Breaker:
             log.warning("db.breaker.opened", retry_seconds=self._retry_seconds)
 
 
-def mark_unreachable(sender, request: HttpRequest | None = None, **_kwargs) -> None:
-    """got_request_exception receiver: flag the request whose exception was a lost database
-    (the exception is the one being handled)."""
-    if request is not None and is_unreachable(sys.exc_info()[1]):
-        setattr(request, _UNREACHABLE, True)
+def mark_database_error(sender, request: HttpRequest | None = None, **_kwargs) -> None:
+    """got_request_exception receiver: flag the request whose exception (the one being
+    handled) came from the database, and whether it was lost or only busy."""
+    error = sys.exc_info()[1]
+    if request is not None and isinstance(error, OperationalError):
+        setattr(request, _DATABASE_ERROR, "unreachable" if is_unreachable(error) else "busy")
 
 
 def unavailable() -> HttpResponse:
@@ -100,8 +103,10 @@ class DatabaseBreakerMiddleware:
         if not self.breaker.admits():
             return unavailable()
         response = self.get_response(request)
-        if getattr(request, _UNREACHABLE, False):
-            self.breaker.record(reached=False)
+        error = getattr(request, _DATABASE_ERROR, None)
+        if error:
+            if error == "unreachable":
+                self.breaker.record(reached=False)
             return unavailable()
         # Django closes the request's connection after the response: one held now was
         # obtained, so the database answered.
