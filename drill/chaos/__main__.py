@@ -24,6 +24,7 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,6 +128,17 @@ async def served_again(members: list[Member], since: float) -> float | None:
     return None
 
 
+def unserved(members: list[Member], since: float) -> str:
+    """A few of the pinging members with no answer since ``since``, and what they went through."""
+    waiting = [m for m in members if m.pinging and _first_answer(m, since) is None]
+    return f"{len(waiting)} clients, for example " + "; ".join(
+        f"{m.name}: connected {m.current is not None}, "
+        f"{sum(1 for p in m.pings if p.sent_at >= since)} pings sent, "
+        f"handshakes failed {Counter(h.reason for h in m.handshakes if not h.ok and h.at >= since)}"
+        for m in waiting[:3]
+    )
+
+
 def _first_answer(member: Member, since: float) -> float | None:
     answers = [p.answered_at for p in member.pings if p.sent_at >= since and p.answered_at]
     return min(answers, default=None)
@@ -169,12 +181,17 @@ async def exercise(stack: Stack, settings: Settings) -> tuple[Drill, list[FaultR
             f"fault {name}: every client served again "
             + (f"{recovered - window.ended:.1f} s after its end" if recovered else "NEVER")
         )
+        if recovered is None:
+            say(f"not served since the fault's end: {unserved(drill.members, window.ended)}")
         await asyncio.sleep(settings.settle)
         after = await asyncio.to_thread(restart_counts, stack)
         runs.append(FaultRun(window, recovered, {s: after[s] - before[s] for s in SERVICES}))
     drill.ticking.clear()
     say("waiting until no broadcast is pending or being sent")
-    await until(lambda: not database.unfinished(stack), "every broadcast to finish", pause=2.0)
+    try:
+        await until(lambda: not database.unfinished(stack), "every broadcast to finish", 2.0)
+    except StackError as error:  # reported below: each counts as lost to its clients
+        say(f"{error}: {database.unfinished(stack)} broadcasts unfinished")
     await asyncio.sleep(LAST_FRAMES_SECONDS)
     drill.ended = time.time()
     stop.set()
