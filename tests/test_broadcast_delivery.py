@@ -19,7 +19,7 @@ from django_aws_api_gateway_websockets.models import WebSocketSession
 
 from broadcasts.fanout import claim, claim_abandoned, deliver
 from broadcasts.models import Broadcast
-from realtime.sending import BACKOFF_CAP_SECONDS, backoff_seconds
+from realtime.sending import BACKOFF_CAP_SECONDS, HANDSHAKE_GRACE_SECONDS, backoff_seconds
 from tests.emulator.harness import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -87,6 +87,22 @@ def test_posts_the_api_could_not_take_are_tried_again_until_it_recovers(recipien
     assert copies(management_api, ids) == dict.fromkeys(ids, 1)
     assert (outcomes["sent"], outcomes["failed"]) == (3, 0)
     assert management_api.attempts[ids[1]] == 6
+
+
+def test_a_410_for_a_connection_still_in_its_handshake_leaves_it_connected(
+    recipients, management_api
+):
+    """API Gateway answers 410 before the $connect integration has returned; only a session
+    older than the handshake's grace is marked disconnected on a 410."""
+    just_connected, long_gone = recipients(2)
+    management_api.open_connections.clear()
+    WebSocketSession.objects.filter(connection_id=long_gone).update(
+        created_on=timezone.now() - timedelta(seconds=HANDSHAKE_GRACE_SECONDS + 1)
+    )
+    outcomes = deliver(claim(new_broadcast().pk))  # 410 for both
+    assert outcomes["gone"] == 2
+    connected = dict(WebSocketSession.objects.values_list("connection_id", "connected"))
+    assert (connected[just_connected], connected[long_gone]) == (True, False)
 
 
 def test_a_fan_out_slower_than_its_lease_keeps_it(recipients, management_api, settings):
