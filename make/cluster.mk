@@ -1,0 +1,24 @@
+# The project's single-node Kubernetes (docs/local-cluster.md), built from pinned Go modules by
+# scripts/cluster/build.py and run by scripts/cluster/cluster.py. Included by the main Makefile.
+# Targets: cluster-build, cluster-up, cluster-down, cluster-env.
+
+# Built programs (reused when present) and the running cluster's state (removed by cluster-down).
+CLUSTER_CACHE ?= /var/tmp/wsgateway-cluster-cache
+CLUSTER_DIR ?= /var/tmp/wsgateway-cluster
+CLUSTER = CLUSTER_CACHE="$(CLUSTER_CACHE)" CLUSTER_DIR="$(CLUSTER_DIR)" python3 scripts/cluster
+
+.PHONY: cluster-build
+cluster-build: ## Build the cluster's programs (helm, etcd, Kubernetes 1.34, containerd, CNI …) into CLUSTER_CACHE
+	@$(CLUSTER)/build.py
+
+.PHONY: cluster-up
+cluster-up: cluster-build ## Start the single-node Kubernetes (state in CLUSTER_DIR); stopped again if a step fails
+	@$(CLUSTER)/cluster.py up || { status=$$?; $(CLUSTER)/cluster.py down; exit $$status; }
+
+.PHONY: cluster-down
+cluster-down: ## Stop the cluster and remove its state (CLUSTER_DIR), pods, bridge and iptables chains
+	@$(CLUSTER)/cluster.py down
+
+.PHONY: cluster-env
+cluster-env: ## Print the exports that point kubectl and helm at the cluster
+	@$(CLUSTER)/cluster.py env
