@@ -66,7 +66,23 @@ class Component:
 # In the order they are needed: helm first (the cheapest proof the toolchain works), then the
 # control plane, the node, the network.
 COMPONENTS = [
-    Component("helm", "v3.22.0", {"helm": "helm.sh/helm/v3/cmd/helm"}),
+    Component(
+        "helm",
+        "v3.22.0",
+        {"helm": "helm.sh/helm/v3/cmd/helm"},
+        # As helm's Makefile: without them `helm version` is empty and `helm template` and
+        # `helm lint` assume Kubernetes 1.20 (the chart requires 1.28 or later). 1.37: the
+        # k8s.io/client-go v0.37 its go.mod selects.
+        ldflags=[
+            "-X helm.sh/helm/v3/internal/version.version=v3.22.0",
+            "-X helm.sh/helm/v3/internal/version.gitTreeState=clean",
+            *(
+                f"-X helm.sh/helm/v3/pkg/{package}.{name}={value}"
+                for package in ("lint/rules", "chartutil")
+                for name, value in (("k8sVersionMajor", "1"), ("k8sVersionMinor", "37"))
+            ),
+        ],
+    ),
     Component("etcd", "v3.6.16", {"etcd": "go.etcd.io/etcd/server/v3"}),
     Component(
         "kubernetes",

@@ -43,7 +43,9 @@ DNS_IP = "10.96.0.10"
 POD_CIDR = "10.244.0.0/16"
 NODE_POD_CIDR = "10.244.0.0/24"  # the one node's share, allocated by the controller-manager
 BRIDGE = "wsgw-cni0"
-API_PORT = 6443
+# 443 as on EKS: kube-proxy sends the `kubernetes` Service to the node's address and this port,
+# and the chart's NetworkPolicy lets pods (the smoke test) reach the Kubernetes API on 443 only.
+API_PORT = 443
 ETCD_CLIENT = "http://127.0.0.1:2379"
 # Pods and containers run by the Docker engine have these names: never touch those.
 CGROUP_ROOT = Path("/sys/fs/cgroup")

@@ -1,0 +1,261 @@
+"""`make cluster-test`: the chart on the project's live cluster (docs/local-cluster.md).
+
+    python scripts/cluster/cluster_test.py APP_IMAGE POSTGRES_IMAGE
+
+Each step prints one PASS or FAIL line with its duration and figures; the first failure stops
+the run (later steps need the earlier ones) and the rest are listed as not run. The release is
+installed with k8s/environments/local/values.yaml into the namespace of k8s/local-fixtures,
+which enforces the restricted Pod Security Standard. Every command it runs is the real helm
+and kubectl of the cluster (CLUSTER_CACHE/bin).
+"""
+
+import argparse
+import json
+import string
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import images  # sibling modules of a script, not a package: found through sys.path
+from cluster import BIN, STATE, ctr
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "k8s/local-fixtures"
+VALUES = ROOT / "k8s/environments/local/values.yaml"
+NAMESPACE = "wsgateway-local"
+RELEASE = "wsgateway"
+INSTANCE = f"app.kubernetes.io/instance={RELEASE}"
+TAG = "cluster"
+TIMEOUT = "300s"
+
+
+class StepFailed(Exception):
+    """A check of a step did not hold; the message says what was seen."""
+
+
+@dataclass(frozen=True)
+class Images:
+    app: str  # repository:tag of the app image in the project's Docker engine
+    postgres: str
+
+    @property
+    def repository(self) -> str:
+        return self.app.rsplit(":", 1)[0]
+
+
+def run(*command: str, stdin: str | None = None, check: bool = True) -> str:
+    result = subprocess.run(  # noqa: S603 - our own helm and kubectl
+        command, input=stdin, capture_output=True, text=True, check=False
+    )
+    if check and result.returncode != 0:
+        raise StepFailed(f"{' '.join(command[:4])} …: {(result.stderr or result.stdout).strip()}")
+    # stderr too: helm prints Pod Security Admission's warnings there.
+    return result.stdout + ("\n" + result.stderr if result.stderr else "")
+
+
+def kubectl(*args: str, stdin: str | None = None, check: bool = True) -> str:
+    kubeconfig = str(STATE / "kubeconfig/admin")
+    return run(str(BIN / "kubectl"), "--kubeconfig", kubeconfig, *args, stdin=stdin, check=check)
+
+
+def helm(*args: str) -> str:
+    kubeconfig = str(STATE / "kubeconfig/admin")
+    return run(str(BIN / "helm"), "--kubeconfig", kubeconfig, "--namespace", NAMESPACE, *args)
+
+
+def fixture(name: str, images_: Images) -> str:
+    text = (FIXTURES / name).read_text()
+    return string.Template(text).substitute(
+        app_image=f"{images_.app}", postgres_image=images_.postgres
+    )
+
+
+def load_images(images_: Images) -> str:
+    """The app image under two tags (the upgrade's second one is another image: the first plus
+    a label) and PostgreSQL's, from the Docker engine into the node's containerd."""
+    second = f"{images_.repository}:{TAG}-2"
+    dockerfile = f"FROM {images_.app}\nLABEL org.wsgateway.cluster-test=second-tag\n"
+    run("docker", "build", "--quiet", "-t", second, "-", stdin=dockerfile)
+    loaded = []
+    for image in (images_.app, second, images_.postgres):
+        if run("docker", "image", "inspect", "--format", "{{.Id}}", image).strip() in node_images():
+            continue
+        images.load_docker_image(ctr(), image, STATE)
+        loaded.append(image)
+    return f"loaded {', '.join(loaded) or 'none'} (the others were there)"
+
+
+def node_images() -> set[str]:
+    """Ids of the node's images (config digests: Docker's image ids)."""
+    endpoint = f"unix://{STATE}/containerd/containerd.sock"
+    listing = run(str(BIN / "crictl"), "--runtime-endpoint", endpoint, "images", "-o", "json")
+    listing = listing[: listing.rindex("}") + 1]  # without crictl's warnings on stderr
+    return {image["id"] for image in json.loads(listing)["images"]}
+
+
+def apply_fixtures(images_: Images) -> str:
+    """A fresh namespace: a release or fixtures of an earlier run go with the old one."""
+    helm_uninstall_if_present()
+    kubectl("delete", "namespace", NAMESPACE, "--ignore-not-found", "--timeout", TIMEOUT)
+    for name in ("namespace.yaml", "secret.yaml", "postgres.yaml", "emulator.yaml"):
+        kubectl("apply", "-f", "-", stdin=fixture(name, images_))
+    for deployment in ("postgres", "gateway-emulator"):
+        kubectl(
+            "-n", NAMESPACE, "rollout", "status", f"deployment/{deployment}", "--timeout", TIMEOUT
+        )
+    return "namespace (restricted), Secret, PostgreSQL, gateway emulator"
+
+
+def helm_uninstall_if_present() -> None:
+    if RELEASE in helm("list", "--short").split():
+        helm("uninstall", RELEASE, "--wait", "--timeout", "5m")
+
+
+def events(reason: str) -> list[dict]:
+    listing = json.loads(
+        kubectl(
+            "-n", NAMESPACE, "get", "events", "--field-selector", f"reason={reason}", "-o", "json"
+        )
+    )
+    return listing["items"]
+
+
+def admission_refusals() -> list[str]:
+    """Pods a controller could not create (Pod Security Admission refuses them there)."""
+    return [event["message"] for event in events("FailedCreate")]
+
+
+def migration_runs() -> int:
+    """Pods the migrations Job created, from its events (the Job itself is deleted by its hook
+    policy once it succeeded)."""
+    return sum(
+        1
+        for event in events("SuccessfulCreate")
+        if event["involvedObject"]["kind"] == "Job"
+        and event["involvedObject"]["name"] == f"{RELEASE}-migrate"
+    )
+
+
+def pods_ready() -> tuple[int, list[str]]:
+    pods = json.loads(kubectl("-n", NAMESPACE, "get", "pods", "-l", INSTANCE, "-o", "json"))
+    running = [p for p in pods["items"] if p["status"].get("phase") == "Running"]
+    not_ready = [
+        p["metadata"]["name"]
+        for p in running
+        if not all(c.get("ready") for c in p["status"].get("containerStatuses", []))
+    ]
+    return len(running), not_ready
+
+
+def helm_install(images_: Images) -> str:
+    output = helm(
+        "install", RELEASE, str(ROOT / "helm"), "-f", str(VALUES),
+        "--set", f"image.repository={images_.repository}", "--set", f"image.tag={TAG}",
+        "--wait", "--timeout", "10m",
+    )  # fmt: skip
+    warnings = [line for line in output.splitlines() if "PodSecurity" in line]
+    refusals = admission_refusals()
+    runs = migration_runs()
+    count, not_ready = pods_ready()
+    if warnings or refusals:
+        raise StepFailed(f"admission: {warnings + refusals}")
+    if runs != 1:
+        raise StepFailed(f"the migrations Job created {runs} pods, not 1")
+    if not_ready:
+        raise StepFailed(f"not Ready: {not_ready}")
+    return f"{count} pods Ready, migrations ran once, 0 admission refusals"
+
+
+def seed(images_: Images) -> str:
+    kubectl("-n", NAMESPACE, "delete", "job", "seed-local-stack", "--ignore-not-found")
+    kubectl("apply", "-f", "-", stdin=fixture("seed-job.yaml", images_))
+    kubectl(
+        "-n", NAMESPACE, "wait", "--for=condition=complete", "job/seed-local-stack",
+        "--timeout", TIMEOUT,
+    )  # fmt: skip
+    return kubectl("-n", NAMESPACE, "logs", "job/seed-local-stack").strip().splitlines()[-1]
+
+
+def helm_test() -> str:
+    output = helm("test", RELEASE, "--logs", "--timeout", "5m")
+    verdict = [line for line in output.splitlines() if line.startswith("PASSED:")]
+    if not verdict:
+        raise StepFailed(f"no PASSED line in the smoke test's output: {output[-500:]}")
+    return verdict[0].removeprefix("PASSED: ")
+
+
+def cronjobs() -> str:
+    names = kubectl(
+        "-n", NAMESPACE, "get", "cronjobs", "-l", INSTANCE,
+        "-o", "jsonpath={.items[*].metadata.name}",
+    ).split()  # fmt: skip
+    summaries = []
+    for name in names:
+        job = f"{name[:40]}-manual-{int(time.time())}"
+        kubectl("-n", NAMESPACE, "create", "job", f"--from=cronjob/{name}", job)
+        kubectl(
+            "-n", NAMESPACE, "wait", "--for=condition=complete", f"job/{job}", "--timeout", TIMEOUT
+        )
+        lines = kubectl("-n", NAMESPACE, "logs", f"job/{job}").splitlines()
+        summary = [json.loads(line) for line in lines if '"cleanup.summary"' in line]
+        if not summary:
+            raise StepFailed(f"{job} printed no cleanup.summary line: {lines[-3:]}")
+        summaries.append(name.removeprefix(f"{RELEASE}-"))
+    return f"{len(summaries)} CronJobs completed with a JSON summary: {', '.join(summaries)}"
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    action: Callable[[], str]
+
+
+def run_steps(steps: list[Step]) -> int:
+    results: list[str] = []
+    started = time.monotonic()
+    for index, step in enumerate(steps):
+        begun = time.monotonic()
+        print(f"==> [cluster-test] {step.name} ...", flush=True)
+        try:
+            detail = step.action()
+        except (StepFailed, subprocess.CalledProcessError) as error:
+            line = f"FAIL  {time.monotonic() - begun:6.1f} s  {step.name}: {error}"
+            results.append(line)
+            results.extend(f"----  {'':6} s  {later.name}: not run" for later in steps[index + 1 :])
+            print(f"==> [cluster-test] {line}", flush=True)
+            break
+        line = f"PASS  {time.monotonic() - begun:6.1f} s  {step.name}: {detail}"
+        results.append(line)
+        print(f"==> [cluster-test] {line}", flush=True)
+    print("\n==> [cluster-test] Steps")
+    print("\n".join(results))
+    failed = any(line.startswith(("FAIL", "----")) for line in results)
+    verdict = "FAILED" if failed else "PASSED"
+    print(f"==> [cluster-test] {verdict} in {time.monotonic() - started:.0f} s")
+    return 1 if failed else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("app_image", help="the app image in the Docker engine (repository:tag)")
+    parser.add_argument("postgres_image", help="the PostgreSQL image of k8s/local-fixtures")
+    arguments = parser.parse_args()
+    images_ = Images(arguments.app_image, arguments.postgres_image)
+    steps = [
+        Step("images loaded into the node", lambda: load_images(images_)),
+        Step("fixtures (namespace, Secret, PostgreSQL, emulator)", lambda: apply_fixtures(images_)),
+        Step("helm install", lambda: helm_install(images_)),
+        Step("seed (ApiGateway row, smoke user)", lambda: seed(images_)),
+        Step("helm test", helm_test),
+        Step("every CronJob run once", cronjobs),
+    ]
+    return run_steps(steps)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
