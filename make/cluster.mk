@@ -1,6 +1,6 @@
 # The project's single-node Kubernetes (docs/local-cluster.md), built from pinned Go modules by
 # scripts/cluster/build.py and run by scripts/cluster/cluster.py. Included by the main Makefile.
-# Targets: cluster-build, cluster-up, cluster-down, cluster-env.
+# Targets: cluster-build, cluster-up, cluster-down, cluster-env, cluster-test.
 
 # Built programs (reused when present) and the running cluster's state (removed by cluster-down).
 CLUSTER_CACHE ?= /var/tmp/wsgateway-cluster-cache
@@ -22,3 +22,12 @@ cluster-down: ## Stop the cluster and remove its state (CLUSTER_DIR), pods, brid
 .PHONY: cluster-env
 cluster-env: ## Print the exports that point kubectl and helm at the cluster
 	@$(CLUSTER)/cluster.py env
+
+# The app image the cluster runs (built from this tree like `make image`, under its own tag).
+CLUSTER_APP_IMAGE ?= wsgateway-app:cluster
+
+.PHONY: cluster-test
+cluster-test: APP_IMAGE = $(CLUSTER_APP_IMAGE)
+cluster-test: $(VENV)/.installed image ## On the running cluster: helm install, helm test, CronJobs, NetworkPolicies, … (a PASS/FAIL line per step)
+	@$(DOCKER_ENV) CLUSTER_CACHE="$(CLUSTER_CACHE)" CLUSTER_DIR="$(CLUSTER_DIR)" \
+		$(PY) scripts/cluster/cluster_test.py "$(APP_IMAGE)" "$$(docker/images.sh postgres)"

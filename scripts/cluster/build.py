@@ -127,13 +127,17 @@ COMPONENTS = [
     ),
     # crictl: what `cluster down` stops the pods with (and a debugging tool).
     Component("cri-tools", "v1.34.0", {"crictl": "sigs.k8s.io/cri-tools/cmd/crictl"}),
-    # The three programs that run as pods; scripts/cluster/images.py wraps each in an image.
+    # The two programs that run as pods; scripts/cluster/images.py wraps each in an image.
     Component("pause", "local", {"pause": "."}),
     Component("coredns", "v1.12.4", {"coredns": "github.com/coredns/coredns"}),
+    # NetworkPolicy enforcement: only its firewall runs (iptables and ipsets). The module proxy
+    # serves v2.1.0 only. sigs.k8s.io/kube-network-policies cannot work on this kernel: it needs
+    # nftables' queue expression (CONFIG_NFT_QUEUE is not set), and every rule sync failed with
+    # "netlink receive: no such file or directory".
     Component(
-        "kube-network-policies",
-        "v0.8.0",
-        {"kube-network-policies": "sigs.k8s.io/kube-network-policies/cmd"},
+        "kube-router",
+        "v2.1.0",
+        {"kube-router": "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router"},
     ),
 ]
 

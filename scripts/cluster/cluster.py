@@ -5,8 +5,8 @@
     python3 scripts/cluster/cluster.py env      # the shell exports for kubectl and helm
 
 The programs come from scripts/cluster/build.py (CLUSTER_CACHE/bin). Each runs as a process of
-its own (logs in CLUSTER_DIR/logs, pids in CLUSTER_DIR/pids) except CoreDNS and
-kube-network-policies, which run as pods as on a real cluster. All state is under CLUSTER_DIR;
+its own (logs in CLUSTER_DIR/logs, pids in CLUSTER_DIR/pids) except CoreDNS, which runs as a
+pod as on a real cluster. All state is under CLUSTER_DIR;
 `down` also removes what the node leaves outside it (pod processes and cgroups, the pods' bridge,
 iptables chains), and `up` runs `down` first when a previous cluster is still there.
 Standard library only.
@@ -63,7 +63,6 @@ def version_of(module: str) -> str:
 
 PAUSE_IMAGE = images.image_name("pause", "wsgateway")
 COREDNS_IMAGE = images.image_name("coredns", version_of("coredns"))
-NETPOL_IMAGE = images.image_name("kube-network-policies", version_of("kube-network-policies"))
 
 
 def step(name: str, action: Callable[[], str | None]) -> None:
@@ -118,7 +117,8 @@ def write_config(ip: str) -> None:
         render("config/cni.conflist", **common, bridge=BRIDGE, pod_cidr=NODE_POD_CIDR)
     )
     server = f"https://{ip}:{API_PORT}"
-    for user in ("admin", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"):
+    users = ("admin", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy")
+    for user in (*users, "kube-router"):
         pki.write_kubeconfig(STATE / "kubeconfig" / user, STATE / "pki", user, server)
 
 
@@ -286,13 +286,9 @@ def start_containerd() -> str:
 
 
 def load_cluster_images() -> str:
-    for program, name in (
-        ("pause", PAUSE_IMAGE),
-        ("coredns", COREDNS_IMAGE),
-        ("kube-network-policies", NETPOL_IMAGE),
-    ):
+    for program, name in (("pause", PAUSE_IMAGE), ("coredns", COREDNS_IMAGE)):
         images.load_binary_image(ctr(), BIN / program, name, STATE)
-    return ", ".join((PAUSE_IMAGE, COREDNS_IMAGE, NETPOL_IMAGE))
+    return f"{PAUSE_IMAGE}, {COREDNS_IMAGE}"
 
 
 def node_ready() -> bool:
@@ -341,18 +337,38 @@ def start_kube_proxy() -> str:
     return "iptables mode"
 
 
-def apply_addons() -> str:
-    for addon, values in (
-        ("coredns", {"coredns_image": COREDNS_IMAGE, "dns_ip": DNS_IP}),
-        ("kube-network-policies", {"netpol_image": NETPOL_IMAGE}),
-    ):
-        kubectl("apply", "-f", "-", stdin=render(f"addons/{addon}.yaml", **values))
-    kubectl("-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=180s")
+def start_kube_router() -> str:
+    """kube-router's NetworkPolicy firewall only: pods' networking is the CNI bridge's and
+    Services are kube-proxy's."""
+    kubectl("apply", "-f", "-", stdin=render("addons/kube-router.yaml"))
+    start_and_wait(
+        "kube-router",
+        [
+            str(BIN / "kube-router"),
+            f"--kubeconfig={STATE / 'kubeconfig/kube-router'}",
+            f"--hostname-override={NODE_NAME}",
+            f"--service-cluster-ip-range={SERVICE_CIDR}",
+            "--run-firewall=true",
+            "--run-router=false",
+            "--run-service-proxy=false",
+            "--enable-cni=false",
+            "--enable-pod-egress=false",
+            "--health-port=20244",
+            # Policies apply within seconds of a change; this is only the full resync.
+            "--iptables-sync-period=1m",
+        ],
+        lambda: answers("http://127.0.0.1:20244/healthz"),
+    )
+    return f"kube-router {version_of('kube-router')}: NetworkPolicy firewall (iptables, ipset)"
+
+
+def start_dns() -> str:
     kubectl(
-        "-n", "kube-system", "rollout", "status", "daemonset/kube-network-policies",
-        "--timeout=180s",
+        "apply", "-f", "-",
+        stdin=render("addons/coredns.yaml", coredns_image=COREDNS_IMAGE, dns_ip=DNS_IP),
     )  # fmt: skip
-    return "CoreDNS and kube-network-policies rolled out"
+    kubectl("-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=180s")
+    return f"CoreDNS {version_of('coredns')} at {DNS_IP}"
 
 
 def up() -> None:
@@ -376,10 +392,11 @@ def up() -> None:
     step("kube-controller-manager", start_controller_manager)
     step("kube-scheduler", start_scheduler)
     step("containerd", start_containerd)
-    step("cluster images (pause, CoreDNS, kube-network-policies)", load_cluster_images)
+    step("cluster images (pause, CoreDNS)", load_cluster_images)
     step("kubelet", lambda: start_kubelet(ip))
     step("kube-proxy", start_kube_proxy)
-    step("cluster DNS and NetworkPolicy enforcement", apply_addons)
+    step("NetworkPolicy enforcement", start_kube_router)
+    step("cluster DNS", start_dns)
     print(f"==> [cluster] up in {time.monotonic() - started:.0f} s; {env_line()}")
 
 
@@ -485,6 +502,11 @@ def remove_network() -> None:
     for program in ("iptables", "ip6tables"):
         for table in ("filter", "nat", "mangle"):
             remove_chains(program, table)
+    # kube-router's ipsets, once no rule uses them.
+    names = subprocess.run(["ipset", "list", "-n"], capture_output=True, text=True, check=False)  # noqa: S607
+    for name in names.stdout.split():
+        if name.startswith(("KUBE-", "kube-router")):
+            subprocess.run(["ipset", "destroy", name], capture_output=True, check=False)  # noqa: S603, S607
 
 
 def remove_chains(program: str, table: str) -> None:
@@ -517,7 +539,13 @@ def down() -> None:
         return
     stop("kubelet")
     stop_pods()
-    for name in ("kube-proxy", "containerd", "kube-scheduler", "kube-controller-manager"):
+    for name in (
+        "kube-router",
+        "kube-proxy",
+        "containerd",
+        "kube-scheduler",
+        "kube-controller-manager",
+    ):
         stop(name)
     for pid in shim_pids():
         stop_pid(pid, seconds=5)

@@ -11,6 +11,7 @@ and kubectl of the cluster (CLUSTER_CACHE/bin).
 
 import argparse
 import json
+import os
 import string
 import subprocess
 import sys
@@ -48,9 +49,15 @@ class Images:
         return self.app.rsplit(":", 1)[0]
 
 
-def run(*command: str, stdin: str | None = None, check: bool = True) -> str:
+def run(*command: str, stdin: str | None = None, check: bool = True, env_path: bool = False) -> str:
+    """Runs a command; ``env_path``: with the cluster's kubectl first on PATH and its
+    kubeconfig (for the shell recipes of the docs)."""
+    env = None
+    if env_path:
+        kubeconfig = str(STATE / "kubeconfig/admin")
+        env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "KUBECONFIG": kubeconfig}
     result = subprocess.run(  # noqa: S603 - our own helm and kubectl
-        command, input=stdin, capture_output=True, text=True, check=False
+        command, input=stdin, capture_output=True, text=True, check=False, env=env
     )
     if check and result.returncode != 0:
         raise StepFailed(f"{' '.join(command[:4])} …: {(result.stderr or result.stdout).strip()}")
@@ -209,6 +216,115 @@ def cronjobs() -> str:
     return f"{len(summaries)} CronJobs completed with a JSON summary: {', '.join(summaries)}"
 
 
+# Python run inside a pod: "open" or the error of a TCP connection (DNS included).
+CONNECT = """
+import socket, sys
+try:
+    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3).close()
+    print("open")
+except OSError as error:
+    print(type(error).__name__)
+"""
+
+
+def connect_from(target: str, host: str, port: int) -> str:
+    """ "open", or why a TCP connection from the pod or workload ``target`` failed."""
+    output = kubectl(
+        "-n", NAMESPACE, "exec", target, "--", "python", "-c", CONNECT, host, str(port)
+    )  # fmt: skip
+    return output.strip().splitlines()[-1]
+
+
+def expect(target: str, host: str, port: int, reachable: bool) -> str:
+    answer = connect_from(target, host, port)
+    if (answer == "open") != reachable:
+        wanted = "open" if reachable else "blocked"
+        raise StepFailed(f"{target} -> {host}:{port}: {answer}, expected {wanted}")
+    return f"{host}:{port} {'open' if reachable else answer}"
+
+
+def network_policies(images_: Images) -> str:
+    """The release's policies enforced by kube-network-policies: what they allow connects,
+    what they do not is dropped (a timeout)."""
+    kubectl("apply", "-f", "-", stdin=fixture("netpol-probe.yaml", images_))
+    kubectl(
+        "-n", NAMESPACE, "wait", "--for=condition=Ready", "pod/netpol-probe", "--timeout", TIMEOUT
+    )
+    web = f"deployment/{RELEASE}-web"
+    dns = kubectl(
+        "-n", "kube-system", "get", "pods", "-l", "k8s-app=kube-dns",
+        "-o", "jsonpath={.items[0].status.podIP}",
+    )  # fmt: skip
+    checks = [
+        ("unlabelled pod", expect("pod/netpol-probe", f"{RELEASE}-web", 8000, reachable=False)),
+        ("unlabelled pod", expect("pod/netpol-probe", "postgres", 5432, reachable=True)),
+        ("web", expect(web, "postgres", 5432, reachable=True)),
+        ("web", expect(web, dns, 53, reachable=True)),
+        # CoreDNS's health port: DNS pods are allowed on 53 only.
+        ("web", expect(web, dns, 8080, reachable=False)),
+    ]
+    kubectl("-n", NAMESPACE, "delete", "pod", "netpol-probe", "--wait=false")
+    return "; ".join(f"{source} -> {result}" for source, result in checks)
+
+
+def log_recipes() -> str:
+    """The `kubectl logs | jq` recipes of docs/operations.md, run as written there (its wslogs
+    function and the table's commands), must find the events the earlier steps caused."""
+    doc = (ROOT / "docs/operations.md").read_text()
+    function = doc[doc.index("wslogs() {") : doc.index("\n}\n", doc.index("wslogs() {")) + 2]
+    found = {}
+    for event, minimum in RECIPES.items():
+        command = recipe(doc, event)
+        script = f"export NAMESPACE={NAMESPACE} RELEASE={RELEASE}\n{function}\n{command}\n"
+        lines = run("bash", "-c", script, env_path=True).strip().splitlines()
+        if len(lines) < minimum:
+            raise StepFailed(f"{command!r} found {len(lines)} lines, expected {minimum} or more")
+        found[event] = len(lines)
+    return ", ".join(f"{event}: {count}" for event, count in found.items())
+
+
+# Event of a row of docs/operations.md's table -> lines its first recipe must print (from the
+# smoke test's connections and tokens, and the CronJob runs).
+RECIPES = {
+    "ws.connect.accepted": 1,
+    "ws.token.issued` / `ws.token.refused": 1,
+    "cleanup.summary": 4,
+}
+
+
+def recipe(doc: str, event: str) -> str:
+    """The first command of the table row of ``event``, with the table's escaped pipes."""
+    table = doc[doc.index("| Signal | Recipe |") :]
+    row = next(line for line in table.splitlines() if line.startswith(f"| `{event}` |"))
+    cell = row.split(" | ")[1]
+    return cell.split("`")[1].replace("\\|", "|")
+
+
+def helm_uninstall() -> str:
+    """Nothing of the release may stay but the `helm test` Pods: their hook delete policy
+    (before-hook-creation) keeps them for `helm test --logs`, and `helm uninstall` does not
+    delete test hooks. The step names them, then deletes them."""
+    helm("uninstall", RELEASE, "--wait", "--timeout", "5m")
+    kinds = (
+        "all,configmaps,secrets,serviceaccounts,roles,rolebindings,networkpolicies,pdb,jobs,"
+        "cronjobs"
+    )
+    deadline = time.monotonic() + 120
+    while True:  # the web pods drain (preStop, graceful timeout) after their Deployment is gone
+        left = kubectl("-n", NAMESPACE, "get", kinds, "-l", INSTANCE, "-o", "name").split()
+        others = [name for name in left if not name.endswith("smoke-test")]
+        if not others or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    if others:
+        raise StepFailed(f"left behind: {others}")
+    test_pods = [name for name in left if name.endswith("smoke-test")]
+    for name in test_pods:
+        kubectl("-n", NAMESPACE, "delete", name, "--wait=false")
+    note = f"; left by Helm and deleted here: {', '.join(test_pods)}" if test_pods else ""
+    return f"nothing else labelled {INSTANCE} ({kinds}){note}"
+
+
 @dataclass(frozen=True)
 class Step:
     name: str
@@ -253,6 +369,9 @@ def main() -> int:
         Step("seed (ApiGateway row, smoke user)", lambda: seed(images_)),
         Step("helm test", helm_test),
         Step("every CronJob run once", cronjobs),
+        Step("NetworkPolicy enforced", lambda: network_policies(images_)),
+        Step("kubectl logs | jq recipes of docs/operations.md", log_recipes),
+        Step("helm uninstall", helm_uninstall),
     ]
     return run_steps(steps)
 

@@ -128,6 +128,7 @@ def make_all(pki: Path, node_name: str, node_ip: str, service_ip: str) -> None:
         Identity("kube-scheduler", "system:kube-scheduler"),
         Identity("kubelet", f"system:node:{node_name}", "system:nodes"),
         Identity("kube-proxy", "system:kube-proxy"),
+        Identity("kube-router", "system:kube-router"),
     ]
     for identity in identities:
         make_certificate(pki, identity)
