@@ -10,6 +10,8 @@ and kubectl of the cluster (CLUSTER_CACHE/bin).
 """
 
 import argparse
+import asyncio
+import base64
 import json
 import os
 import string
@@ -18,11 +20,15 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # drill/, for traffic.py
+
 import images  # sibling modules of a script, not a package: found through sys.path
+import traffic
 from cluster import BIN, STATE, ctr
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -325,6 +331,142 @@ def helm_uninstall() -> str:
     return f"nothing else labelled {INSTANCE} ({kinds}){note}"
 
 
+SMOKE_USER = "smoke"
+CLIENTS = 50
+
+
+def endpoints(web_port: int) -> traffic.Endpoints:
+    emulator = kubectl(
+        "-n", NAMESPACE, "get", "service", "gateway-emulator", "-o", "jsonpath={.spec.clusterIP}"
+    )  # fmt: skip
+    password = kubectl(
+        "-n", NAMESPACE, "get", "secret", "wsgateway-local",
+        "-o", "jsonpath={.data.SMOKE_PASSWORD}",
+    )  # fmt: skip
+    return traffic.Endpoints(
+        web_url=f"http://localhost:{web_port}",
+        ws_url=f"ws://{emulator}:8001/local",
+        origin=f"http://{RELEASE}-web.{NAMESPACE}.svc.cluster.local:8000",
+        username=SMOKE_USER,
+        password=base64.b64decode(password).decode(),
+    )
+
+
+def kubectl_command() -> list[str]:
+    return [str(BIN / "kubectl"), "--kubeconfig", str(STATE / "kubeconfig/admin")]
+
+
+def websocket_clients() -> str:
+    with traffic.port_forward(kubectl_command(), NAMESPACE, f"{RELEASE}-web", 8000) as port:
+        return asyncio.run(traffic.ping_and_broadcast(endpoints(port)))
+
+
+def server_errors() -> int:
+    """5xx answers of the web pods in their logs (every line, both tiers of a rollout)."""
+    lines = kubectl(
+        "-n", NAMESPACE, "logs", "--tail=-1", "--max-log-requests", "20", "-l",
+        f"{INSTANCE},app.kubernetes.io/component=web",
+    ).splitlines()  # fmt: skip
+    answers = [
+        json.loads(line) for line in lines if line.startswith("{") and "http.request" in line
+    ]
+    return sum(1 for answer in answers if int(answer.get("status", 0)) >= 500)
+
+
+def upgrade_under_load(images_: Images) -> str:
+    """helm upgrade to the second image tag while CLIENTS clients ping."""
+
+    def upgrade() -> None:
+        helm(
+            "upgrade", RELEASE, str(ROOT / "helm"), "-f", str(VALUES),
+            "--set", f"image.repository={images_.repository}", "--set", f"image.tag={TAG}-2",
+            "--wait", "--timeout", "10m",
+        )  # fmt: skip
+
+    with traffic.port_forward(kubectl_command(), NAMESPACE, f"{RELEASE}-web", 8000) as port:
+        figures = asyncio.run(traffic.while_pinging(endpoints(port), CLIENTS, upgrade))
+    runs = migration_runs()
+    errors = server_errors()
+    if figures.dropped or figures.lost or runs != 2 or errors:
+        raise StepFailed(f"{figures}; migrations Job pods {runs} (expected 2 in all); 5xx {errors}")
+    return f"{figures}, 0 5xx; migrations ran once more"
+
+
+def turn_on_blue_green(images_: Images) -> str:
+    """docs/blue-green.md's "Turning it on": blue runs the current tag (a quiet moment: the
+    Deployment is replaced, so no clients run through it)."""
+    helm(
+        "upgrade", RELEASE, str(ROOT / "helm"), "-f", str(VALUES),
+        "--set", f"image.repository={images_.repository}", "--set", f"image.tag={TAG}-2",
+        "--set", "blueGreen.enabled=true", "--set-string", f"blueGreen.blue.tag={TAG}-2",
+        "--wait", "--timeout", "10m",
+    )  # fmt: skip
+    kubectl("-n", NAMESPACE, "rollout", "status", f"deployment/{RELEASE}-web-blue")
+    return f"{RELEASE}-web-blue runs {TAG}-2 behind the stable Service"
+
+
+def bluegreen_make(target: str, *variables: str) -> None:
+    """`make bluegreen-<target> ENV=local …` with the cluster's helm and kubectl."""
+    env = {
+        **os.environ,
+        "KUBECONFIG": str(STATE / "kubeconfig/admin"),
+        "PATH": f"{BIN}:{os.environ['PATH']}",
+    }
+    command = ["make", "--no-print-directory", f"bluegreen-{target}", "ENV=local", *variables]
+    result = subprocess.run(  # noqa: S603 - the project's own make targets
+        command, cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise StepFailed(f"make bluegreen-{target}: {(result.stdout + result.stderr)[-800:]}")
+
+
+def selector_changed_at() -> float:
+    """When the stable Service was last written (helm's patch of its colour selector), from its
+    managedFields (1 s resolution)."""
+    service = json.loads(kubectl("-n", NAMESPACE, "get", "service", f"{RELEASE}-web", "-o", "json"))
+    moments = [entry["time"] for entry in service["metadata"]["managedFields"]]
+    return datetime.fromisoformat(max(moments).replace("Z", "+00:00")).timestamp()
+
+
+def first_websocket_call(colour: str, since: float) -> float | None:
+    """When a pod of ``colour`` first answered an integration call (/ws/…) after ``since``."""
+    lines = kubectl(
+        "-n", NAMESPACE, "logs", "--tail=-1", "-l", f"{INSTANCE},wsgateway/color={colour}",
+    ).splitlines()  # fmt: skip
+    moments = [
+        datetime.fromisoformat(event["timestamp"]).timestamp()
+        for event in (json.loads(line) for line in lines if line.startswith("{"))
+        if event.get("event") == "http.request" and event.get("path", "").startswith("/ws/")
+    ]
+    later = [moment for moment in moments if moment >= since]
+    return min(later) if later else None
+
+
+def blue_green_under_load() -> str:
+    """make bluegreen-deploy (green runs the first tag), -switch, -rollback while CLIENTS
+    clients ping through the emulator and the stable Service (kube-proxy)."""
+    switches: dict[str, float] = {}
+
+    def rollout() -> None:
+        bluegreen_make("deploy", f"TAG={TAG}")
+        bluegreen_make("switch")
+        switches["green"] = selector_changed_at()
+        bluegreen_make("rollback")
+        switches["blue"] = selector_changed_at()
+
+    with traffic.port_forward(kubectl_command(), NAMESPACE, f"{RELEASE}-web", 8000) as port:
+        figures = asyncio.run(traffic.while_pinging(endpoints(port), CLIENTS, rollout))
+    errors = server_errors()
+    delays = {}
+    for colour, started in switches.items():
+        first = first_websocket_call(colour, started)
+        delays[colour] = f"{first - started:.1f} s" if first else "never"
+    if figures.dropped or figures.lost or errors or "never" in delays.values():
+        raise StepFailed(f"{figures}; 5xx {errors}; first answer after each switch: {delays}")
+    answers = ", ".join(f"{colour} {delay}" for colour, delay in delays.items())
+    return f"{figures}, 0 5xx; first answer from the new colour after its switch: {answers}"
+
+
 @dataclass(frozen=True)
 class Step:
     name: str
@@ -368,9 +510,19 @@ def main() -> int:
         Step("helm install", lambda: helm_install(images_)),
         Step("seed (ApiGateway row, smoke user)", lambda: seed(images_)),
         Step("helm test", helm_test),
+        Step("WebSocket clients from this machine: connect, ping, broadcast", websocket_clients),
         Step("every CronJob run once", cronjobs),
         Step("NetworkPolicy enforced", lambda: network_policies(images_)),
         Step("kubectl logs | jq recipes of docs/operations.md", log_recipes),
+        Step(
+            f"helm upgrade to {TAG}-2 while {CLIENTS} clients ping",
+            lambda: upgrade_under_load(images_),
+        ),
+        Step("blue/green turned on (helm upgrade)", lambda: turn_on_blue_green(images_)),
+        Step(
+            f"make bluegreen-deploy, -switch, -rollback while {CLIENTS} clients ping",
+            blue_green_under_load,
+        ),
         Step("helm uninstall", helm_uninstall),
     ]
     return run_steps(steps)
