@@ -13,6 +13,8 @@ cluster-build: ## Build the cluster's programs (helm, etcd, Kubernetes 1.34, con
 
 .PHONY: cluster-up
 cluster-up: cluster-build ## Start the single-node Kubernetes (state in CLUSTER_DIR); stopped again if a step fails
+	@scripts/apt-install.sh --why "the local cluster (runc for containerd, ipset for kube-router)" \
+		--needs runc --needs ipset --needs iptables runc ipset iptables
 	@$(CLUSTER)/cluster.py up || { status=$$?; $(CLUSTER)/cluster.py down; exit $$status; }
 
 .PHONY: cluster-down
@@ -29,5 +31,6 @@ CLUSTER_APP_IMAGE ?= wsgateway-app:cluster
 .PHONY: cluster-test
 cluster-test: APP_IMAGE = $(CLUSTER_APP_IMAGE)
 cluster-test: $(VENV)/.installed image ## On the running cluster: helm install, helm test, CronJobs, NetworkPolicies, … (a PASS/FAIL line per step)
+	@scripts/apt-install.sh --why "make cluster-test (the jq recipes of docs/operations.md)" --needs jq jq
 	@$(DOCKER_ENV) CLUSTER_CACHE="$(CLUSTER_CACHE)" CLUSTER_DIR="$(CLUSTER_DIR)" \
 		$(PY) scripts/cluster/cluster_test.py "$(APP_IMAGE)" "$$(docker/images.sh postgres)"

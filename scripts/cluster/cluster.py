@@ -6,9 +6,9 @@
 
 The programs come from scripts/cluster/build.py (CLUSTER_CACHE/bin). Each runs as a process of
 its own (logs in CLUSTER_DIR/logs, pids in CLUSTER_DIR/pids) except CoreDNS, which runs as a
-pod as on a real cluster. All state is under CLUSTER_DIR;
-`down` also removes what the node leaves outside it (pod processes and cgroups, the pods' bridge,
-iptables chains), and `up` runs `down` first when a previous cluster is still there.
+pod as on a real cluster. All state is under CLUSTER_DIR; `down` also removes what the node
+leaves outside it (pod processes and cgroups, the pods' bridge, iptables chains, ipsets), and
+`up` runs `down` first when a previous cluster is still there.
 Standard library only.
 """
 
@@ -41,13 +41,14 @@ SERVICE_CIDR = "10.96.0.0/16"
 SERVICE_IP = "10.96.0.1"  # the `kubernetes` Service: the first address of SERVICE_CIDR
 DNS_IP = "10.96.0.10"
 POD_CIDR = "10.244.0.0/16"
-NODE_POD_CIDR = "10.244.0.0/24"  # the one node's share, allocated by the controller-manager
+# The one node's share: the controller-manager allocates the first /24, the CNI config uses it.
+NODE_POD_CIDR = "10.244.0.0/24"
 BRIDGE = "wsgw-cni0"
 # 443 as on EKS: kube-proxy sends the `kubernetes` Service to the node's address and this port,
 # and the chart's NetworkPolicy lets pods (the smoke test) reach the Kubernetes API on 443 only.
 API_PORT = 443
 ETCD_CLIENT = "http://127.0.0.1:2379"
-# Pods and containers run by the Docker engine have these names: never touch those.
+# The kubelet's cgroups are <hierarchy>/kubepods/…; the Docker engine's (…/docker) are not ours.
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 KUBEPODS = "kubepods"
 WAIT_SECONDS = 180

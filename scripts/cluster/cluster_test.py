@@ -481,7 +481,8 @@ def run_steps(steps: list[Step]) -> int:
         print(f"==> [cluster-test] {step.name} ...", flush=True)
         try:
             detail = step.action()
-        except (StepFailed, subprocess.CalledProcessError) as error:
+        # Anything a step raises (a refused connection, a closed WebSocket) is its FAIL line.
+        except Exception as error:
             line = f"FAIL  {time.monotonic() - begun:6.1f} s  {step.name}: {error}"
             results.append(line)
             results.extend(f"----  {'':6} s  {later.name}: not run" for later in steps[index + 1 :])

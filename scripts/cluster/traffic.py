@@ -94,11 +94,11 @@ async def ping_and_broadcast(endpoints: Endpoints) -> str:
     for client in clients:
         await client.close()
     await asyncio.gather(*readers)
-    answered = sum(1 for ping in pings if ping.answered_at)
+    answered = [ping for ping in pings if ping and ping.answered_at]  # None: never sent
     received = sum(1 for client in clients if text in client.broadcasts)
-    if answered != 2 or received != 2:
-        raise RuntimeError(f"{answered}/2 pongs, {received}/2 clients got the broadcast")
-    latency = max(ping.answered_at - ping.sent_at for ping in pings if ping.answered_at)
+    if len(answered) != 2 or received != 2:
+        raise RuntimeError(f"{len(answered)}/2 pongs, {received}/2 clients got the broadcast")
+    latency = max(ping.answered_at - ping.sent_at for ping in answered)
     return f"2 clients connected, 2/2 pongs (slowest {latency * 1000:.0f} ms), broadcast 2/2"
 
 
