@@ -423,7 +423,12 @@ def bluegreen_make(target: str, *variables: str) -> None:
 def selector_changed_at() -> float:
     """When the stable Service was last written (helm's patch of its colour selector), from its
     managedFields (1 s resolution)."""
-    service = json.loads(kubectl("-n", NAMESPACE, "get", "service", f"{RELEASE}-web", "-o", "json"))
+    service = json.loads(
+        kubectl(
+            "-n", NAMESPACE, "get", "service", f"{RELEASE}-web", "-o", "json",
+            "--show-managed-fields",
+        )
+    )  # fmt: skip
     moments = [entry["time"] for entry in service["metadata"]["managedFields"]]
     return datetime.fromisoformat(max(moments).replace("Z", "+00:00")).timestamp()
 
