@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+# The sibling scripts (not a package), and the project's root for drill/ (traffic.py).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[2]))
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # drill/, for traffic.py
-
-import images  # sibling modules of a script, not a package: found through sys.path
+import images
 import traffic
 from cluster import BIN, STATE, ctr
 
@@ -55,7 +55,7 @@ class Images:
         return self.app.rsplit(":", 1)[0]
 
 
-def run(*command: str, stdin: str | None = None, check: bool = True, env_path: bool = False) -> str:
+def run(*command: str, stdin: str | None = None, env_path: bool = False) -> str:
     """Runs a command; ``env_path``: with the cluster's kubectl first on PATH and its
     kubeconfig (for the shell recipes of the docs)."""
     env = None
@@ -65,15 +65,15 @@ def run(*command: str, stdin: str | None = None, check: bool = True, env_path: b
     result = subprocess.run(  # noqa: S603 - our own helm and kubectl
         command, input=stdin, capture_output=True, text=True, check=False, env=env
     )
-    if check and result.returncode != 0:
+    if result.returncode != 0:
         raise StepFailed(f"{' '.join(command[:4])} …: {(result.stderr or result.stdout).strip()}")
     # stderr too: helm prints Pod Security Admission's warnings there.
     return result.stdout + ("\n" + result.stderr if result.stderr else "")
 
 
-def kubectl(*args: str, stdin: str | None = None, check: bool = True) -> str:
+def kubectl(*args: str, stdin: str | None = None) -> str:
     kubeconfig = str(STATE / "kubeconfig/admin")
-    return run(str(BIN / "kubectl"), "--kubeconfig", kubeconfig, *args, stdin=stdin, check=check)
+    return run(str(BIN / "kubectl"), "--kubeconfig", kubeconfig, *args, stdin=stdin)
 
 
 def helm(*args: str) -> str:
@@ -83,9 +83,7 @@ def helm(*args: str) -> str:
 
 def fixture(name: str, images_: Images) -> str:
     text = (FIXTURES / name).read_text()
-    return string.Template(text).substitute(
-        app_image=f"{images_.app}", postgres_image=images_.postgres
-    )
+    return string.Template(text).substitute(app_image=images_.app, postgres_image=images_.postgres)
 
 
 def load_images(images_: Images) -> str:
