@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from drill.console import say
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -72,9 +74,10 @@ class Stack:
 
     def down(self) -> None:
         """Remove the containers, the network and the volumes; never raises."""
+        say(f"removing project {self.project} (compose down -v)")
         removed = self._run("down", "-v", "--remove-orphans", "--timeout", "10")
         if removed.returncode != 0:
-            print(f"[drill] compose down failed: {removed.stderr[-2000:]}", flush=True)
+            say(f"compose down failed: {removed.stderr[-2000:]}")
         shutil.rmtree(self.scratch, ignore_errors=True)
 
     def compose_run(self, *args: str, timeout: float = 120) -> str:

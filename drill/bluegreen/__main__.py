@@ -24,9 +24,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from drill.bluegreen.analysis import Findings, Switch, analyse
+from drill.bluegreen.analysis import Switch, analyse
 from drill.clients import Browser, Client, ping_until
 from drill.console import say, stop_on_sigterm
+from drill.findings import Findings
 from drill.stack import Stack, StackError, free_port, postgres_image, project_name
 
 COMPOSE_FILE = Path(__file__).with_name("docker-compose.yml")
@@ -167,13 +168,9 @@ def run(settings: Settings) -> int:
         say(f"FAILED: the clients did not finish within {limit:.0f} s")
         return 1
     finally:
-        say(f"removing project {stack.project} (compose down -v)")
         stack.down()
         say(f"done in {time.monotonic() - started:.0f} s")
-    for failure in findings.failures:
-        say(f"FAILED: {failure}")
-    say("PASSED" if not findings.failures else f"FAILED: {len(findings.failures)} checks")
-    return 1 if findings.failures else 0
+    return findings.verdict()
 
 
 if __name__ == "__main__":

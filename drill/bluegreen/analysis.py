@@ -5,9 +5,10 @@ the colour that served it, with the connection id. A client keeps one ping in fl
 calls, ordered by when each began, are its pings in the order sent.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from drill.clients import Client, Ping
+from drill.findings import Findings
 from drill.stack import event_time
 
 COLOURS = ("blue", "green")
@@ -23,16 +24,6 @@ class Switch:
 class Call:
     colour: str
     started_at: float
-
-
-@dataclass
-class Findings:
-    figures: dict = field(default_factory=dict)
-    failures: list[str] = field(default_factory=list)
-
-    def check(self, ok: bool, failure: str) -> None:
-        if not ok:
-            self.failures.append(failure)
 
 
 def default_calls(logs: dict[str, list[dict]]) -> dict[str, list[Call]]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from drill.chaos import database, table
-from drill.chaos.analysis import FaultRun, Findings, analyse
+from drill.chaos.analysis import FaultRun, analyse
 from drill.chaos.faults import (
     FAULTS,
     LAST_FRAMES_SECONDS,
@@ -42,6 +42,7 @@ from drill.chaos.members import Hub, Member, broadcast_every
 from drill.chaos.probes import Prober
 from drill.clients import Browser
 from drill.console import say, stop_on_sigterm
+from drill.findings import Findings
 from drill.stack import Stack, StackError, free_port, postgres_image, project_name
 
 COMPOSE_FILE = Path(__file__).with_name("docker-compose.yml")
@@ -228,13 +229,9 @@ def run(settings: Settings) -> int:
         say(f"FAILED: {str(error) or 'a step timed out'}")
         return 1
     finally:
-        say(f"removing project {stack.project} (compose down -v)")
         stack.down()
         say(f"done in {time.monotonic() - started:.0f} s")
-    for failure in findings.failures:
-        say(f"FAILED: {failure}")
-    say("PASSED" if not findings.failures else f"FAILED: {len(findings.failures)} checks")
-    return 1 if findings.failures else 0
+    return findings.verdict()
 
 
 if __name__ == "__main__":

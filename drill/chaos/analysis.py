@@ -6,12 +6,13 @@ A fault's window runs from its start until every pinging client has been answere
 """
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from drill.chaos.database import BroadcastRow
 from drill.chaos.faults import Drill, Window
 from drill.chaos.members import Member, Sent
 from drill.chaos.probes import Prober
+from drill.findings import Findings
 from drill.stack import event_time
 
 # A database outage must not restart a pod (liveness has no database check).
@@ -28,16 +29,6 @@ class FaultRun:
     def until(self) -> float:
         """The end of the fault's window: its recovery, or a minute after it if none came."""
         return self.recovered_at or self.window.ended + 60
-
-
-@dataclass
-class Findings:
-    figures: dict = field(default_factory=dict)
-    failures: list[str] = field(default_factory=list)
-
-    def check(self, ok: bool, failure: str) -> None:
-        if not ok:
-            self.failures.append(failure)
 
 
 def analyse(
