@@ -96,16 +96,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=config.settings \
     DJANGO_ENV=production \
     STATIC_ROOT=/srv/app/staticfiles \
-    PORT=8000
+    PORT=8000 \
+    OPS_PORT=8081
 
 WORKDIR /srv/app
 USER ${APP_UID}:${APP_GID}
-EXPOSE 8000
+EXPOSE 8000 8081
 
-# Liveness only (no database). Sent with the Host Django always allows (WS_INTEGRATION_HOST
-# is added to ALLOWED_HOSTS), so it passes whatever ALLOWED_HOSTS a deployment sets.
+# Liveness only: gunicorn's master answers on the ops port (observability/ops_port.py), with
+# no database and no request thread involved.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import os,urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:%s/health/live/' % os.environ.get('PORT', '8000'), headers={'Host': os.environ.get('WS_INTEGRATION_HOST', 'localhost')}), timeout=2)"]
+    CMD ["python", "-c", "import os,urllib.request as u; u.urlopen('http://127.0.0.1:%s/health/live/' % os.environ['OPS_PORT'], timeout=2)"]
 
 CMD ["gunicorn", "config.wsgi:application", "-c", "gunicorn.conf.py"]
 

@@ -8,6 +8,7 @@ API Gateway callbacks finish.
 import os
 from pathlib import Path
 
+from observability import ops_port
 from observability.logging_config import configure_logging
 
 # Web processes answer inside API Gateway's 29 s: bound what one statement, one lock wait
@@ -20,6 +21,8 @@ os.environ.setdefault("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", "30000")
 os.environ.setdefault("DB_POOL_TIMEOUT", "3")
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+# Liveness, from the master (observability/ops_port.py); the Ingress never routes to it.
+OPS_PORT = int(os.environ.get("OPS_PORT", "8081"))
 worker_class = "gthread"
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
@@ -47,3 +50,8 @@ logger_class = "observability.gunicorn_logger.StructuredAccessLogger"
 logconfig_dict = configure_logging(
     os.environ.get("LOG_FORMAT", "json"), os.environ.get("LOG_LEVEL", "INFO")
 )
+
+
+def when_ready(_server) -> None:
+    """The master is listening: start the ops port in it, before the workers fork."""
+    ops_port.start(OPS_PORT)

@@ -57,7 +57,7 @@ def test_two_copies_on_one_connection_are_a_duplicate_allowed_only_after_a_takeo
 
 
 def test_liveness_failing_three_times_in_a_row_would_restart_the_pod():
-    prober = Prober({"web1": 1})
+    prober = Prober({"web1": {"http": 1, "ops": 2}})
     results = [True, False, False, True, False, False, False]
     prober.results = [Probe("web1", "live", float(t), ok) for t, ok in enumerate(results)]
     assert not prober.would_restart("web1", 0, 4)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -29,6 +30,7 @@ from tests.support.live_server import APP_DIR, GunicornServer, free_port
 
 SCRIPT = APP_DIR.parent / "scripts" / "local_postgres.py"
 LIMITS = ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")
+LOCK_WAITERS = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
 
 
 def test_readiness_answers_within_the_probes_timeout():
@@ -214,5 +216,40 @@ def test_while_the_database_is_unreachable_requests_answer_503_at_once(own_postg
         assert page().status_code == 302
         events = [line for line in server.log_lines() if "db.breaker" in line]
         assert ["opened" in events[0], "closed" in events[-1], len(events)] == [True, True, 2]
+    finally:
+        server.stop()
+
+
+def test_liveness_answers_while_every_request_thread_waits_on_the_database(own_postgres, tmp_path):
+    """Liveness comes from gunicorn's master on the ops port (observability/ops_port.py), not
+    from a request thread: with the only request thread waiting on a locked table (the chaos
+    drill's table-lock fault), the request port cannot answer a probe, the ops port does, so
+    the kubelet restarts nothing. Waits stay bounded (DB_LOCK_TIMEOUT_MS) either way."""
+    url, _stop_database, _start_database = own_postgres
+    server = GunicornServer(
+        {"DATABASE_URL": url, "DEBUG": "false"}, tmp_path / "gunicorn.log", workers=1, threads=1
+    ).start()
+    try:
+        with psycopg.connect(url) as locker, ThreadPoolExecutor(max_workers=1) as pool:
+            locker.execute("LOCK TABLE django_session IN ACCESS EXCLUSIVE MODE")
+            # A session cookie makes the demo page read the locked table.
+            waiting = pool.submit(
+                requests.get,
+                f"{server.url}/",
+                cookies={"sessionid": "x" * 32},
+                allow_redirects=False,
+                timeout=30,
+            )
+            with psycopg.connect(url, autocommit=True) as observer:
+                for _ in range(100):
+                    if observer.execute(LOCK_WAITERS).fetchone()[0]:
+                        break
+                    time.sleep(0.1)
+                assert observer.execute(LOCK_WAITERS).fetchone()[0] == 1
+            with pytest.raises(requests.Timeout):  # queued behind the waiting thread
+                requests.get(f"{server.url}/health/live/", timeout=2)
+            assert requests.get(f"{server.ops_url}/health/live/", timeout=2).status_code == 200
+            locker.rollback()
+            assert waiting.result().status_code in (302, 503)
     finally:
         server.stop()

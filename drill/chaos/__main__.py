@@ -102,6 +102,8 @@ def make_stack(settings: Settings) -> Stack:
     env = {
         "DRILL_WEB_PORT": str(free_port()),
         "DRILL_WEB2_PORT": str(free_port()),
+        "DRILL_OPS_PORT": str(free_port()),
+        "DRILL_OPS2_PORT": str(free_port()),
         "DRILL_WS_PORT": str(free_port()),
         "POSTGRES_IMAGE": postgres_image(),
         # The short run's big broadcast has fewer recipients: slower posts keep its fan-out
@@ -159,8 +161,13 @@ async def exercise(stack: Stack, settings: Settings) -> tuple[Drill, list[FaultR
     drill = Drill(stack, hub, settings.durations, [broadcaster], broadcaster, sent=[])
     drill.tasks.append(asyncio.create_task(broadcaster.run(hub, stop)))
     drill.add_members("client", settings.clients, pinging=True, stop=stop)
-    ports = (stack.env["DRILL_WEB_PORT"], stack.env["DRILL_WEB2_PORT"])
-    prober = Prober({r: int(port) for r, port in zip(WEB_REPLICAS, ports, strict=True)})
+    ports = (("DRILL_WEB_PORT", "DRILL_OPS_PORT"), ("DRILL_WEB2_PORT", "DRILL_OPS2_PORT"))
+    prober = Prober(
+        {
+            replica: {"http": int(stack.env[http]), "ops": int(stack.env[ops])}
+            for replica, (http, ops) in zip(WEB_REPLICAS, ports, strict=True)
+        }
+    )
     drill.tasks.append(asyncio.create_task(prober.run(stop)))
     if await served_again(drill.members, time.time()) is None:
         raise StackError("the clients could not all connect and be answered")

@@ -10,9 +10,15 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-# helm/values.yaml: livenessProbe and readinessProbe.
-LIVENESS = {"path": "/health/live/", "period": 10.0, "timeout": 3.0, "failure_threshold": 3}
-READINESS = {"path": "/health/ready/", "period": 2.0, "timeout": 3.0}
+# helm/values.yaml: livenessProbe (gunicorn's master, on the ops port) and readinessProbe.
+LIVENESS = {
+    "path": "/health/live/",
+    "port": "ops",
+    "period": 10.0,
+    "timeout": 3.0,
+    "failure_threshold": 3,
+}
+READINESS = {"path": "/health/ready/", "port": "http", "period": 2.0, "timeout": 3.0}
 
 
 @dataclass(frozen=True)
@@ -25,7 +31,7 @@ class Probe:
 
 @dataclass
 class Prober:
-    ports: dict[str, int]  # replica -> its published port on 127.0.0.1
+    ports: dict[str, dict[str, int]]  # replica -> {"http"|"ops": its port on 127.0.0.1}
     results: list[Probe] = field(default_factory=list)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -41,7 +47,7 @@ class Prober:
     async def _every(
         self, http: aiohttp.ClientSession, stop: asyncio.Event, replica: str, kind: str, probe
     ) -> None:
-        url = f"http://127.0.0.1:{self.ports[replica]}{probe['path']}"
+        url = f"http://127.0.0.1:{self.ports[replica][probe['port']]}{probe['path']}"
         while not stop.is_set():
             at = time.time()
             try:

@@ -157,6 +157,9 @@ spec:
         - name: http
           containerPort: {{ $w.containerPort }}
           protocol: TCP
+        - name: ops
+          containerPort: {{ $w.opsPort }}
+          protocol: TCP
       {{- $extra := list }}
       {{- if $w.allowPodIpHost }}
       {{- $extra = list (dict "name" "POD_IP" "valueFrom" (dict "fieldRef" (dict "fieldPath" "status.podIP"))) (dict "name" "ALLOWED_HOSTS" "value" (printf "%s,$(POD_IP)" (include "wsgateway.allowedHosts" $ctx))) }}

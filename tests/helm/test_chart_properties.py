@@ -8,6 +8,7 @@ import re
 import pytest
 from django.urls import resolve
 
+from observability import ops_port
 from tests.helm import support
 
 VARIANTS = support.variants()
@@ -64,15 +65,17 @@ def assert_probes_on_health_endpoints(web: dict) -> None:
     port_names = {port["name"] for port in web["ports"]}
     expected = {
         "startupProbe": ("/health/ready/", "ready"),
-        "livenessProbe": ("/health/live/", "live"),
         "readinessProbe": ("/health/ready/", "ready"),
     }
     for probe, (path, url_name) in expected.items():
         http_get = web[probe]["httpGet"]
         assert http_get["path"] == path
-        assert http_get["port"] in port_names
+        assert http_get["port"] == "http"
         match = resolve(http_get["path"])  # the app's own URLconf: a real view, not a 404
         assert (match.namespace, match.url_name) == ("health", url_name)
+    # Liveness: gunicorn's master on the ops port, which OPS_PORT tells gunicorn.conf.py.
+    assert web["livenessProbe"]["httpGet"] == {"path": ops_port.LIVENESS_PATH, "port": "ops"}
+    assert "ops" in port_names
     # The startup probe allows a slow first start (migrations, a cold database).
     startup = web["startupProbe"]
     assert startup["failureThreshold"] * startup["periodSeconds"] >= 120

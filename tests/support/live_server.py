@@ -34,12 +34,15 @@ class GunicornServer:
     def __init__(self, env: dict[str, str], log_path: Path, workers: int = 3, threads: int = 4):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        ops_port = free_port()
+        self.ops_url = f"http://127.0.0.1:{ops_port}"  # liveness, from the master
         self.log_path = log_path
         self._env = {
             **os.environ,
             "LOG_FORMAT": "json",
             "GUNICORN_WORKERS": str(workers),
             "GUNICORN_THREADS": str(threads),
+            "OPS_PORT": str(ops_port),
             **env,
         }
         self._process: subprocess.Popen | None = None
