@@ -4,8 +4,10 @@ docker-compose v1 or `docker compose` v2, whichever works (as make/docker.mk cho
 project name is the drill's own, so it never touches the local stack or another engineer's.
 """
 
+import ipaddress
 import json
 import os
+import random
 import secrets
 import shutil
 import socket
@@ -126,6 +128,27 @@ def _json(line: str) -> dict | None:
 def event_time(event: dict) -> float:
     """A JSON log line's timestamp (ISO 8601, UTC) as seconds since the epoch."""
     return datetime.fromisoformat(event["timestamp"]).timestamp()
+
+
+def free_subnet() -> ipaddress.IPv4Network:
+    """A /24 for a drill's own compose network that no route of this machine uses yet, so a
+    service can have a fixed address there."""
+    routes = subprocess.run(
+        ["ip", "-4", "route"],  # noqa: S607 - iproute2, on every Debian machine
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    used = [
+        ipaddress.ip_network(line.split()[0], strict=False)
+        for line in routes.splitlines()
+        if line and line.split()[0][0].isdigit()
+    ]
+    for third in random.sample(range(256), 256):
+        candidate = ipaddress.ip_network(f"10.251.{third}.0/24")
+        if not any(candidate.overlaps(network) for network in used):
+            return candidate
+    raise StackError("no free /24 in 10.251.0.0/16 for the drill's network")
 
 
 def free_port() -> int:

@@ -43,7 +43,14 @@ from drill.chaos.probes import Prober
 from drill.clients import Browser
 from drill.console import say, stop_on_sigterm
 from drill.findings import Findings
-from drill.stack import Stack, StackError, free_port, postgres_image, project_name
+from drill.stack import (
+    Stack,
+    StackError,
+    free_port,
+    free_subnet,
+    postgres_image,
+    project_name,
+)
 
 COMPOSE_FILE = Path(__file__).with_name("docker-compose.yml")
 SERVICES = ("postgres", *WEB_REPLICAS, "emulator", "scheduler")
@@ -99,12 +106,14 @@ class Settings:
 
 
 def make_stack(settings: Settings) -> Stack:
+    subnet = free_subnet()
     env = {
         "DRILL_WEB_PORT": str(free_port()),
         "DRILL_WEB2_PORT": str(free_port()),
         "DRILL_OPS_PORT": str(free_port()),
         "DRILL_OPS2_PORT": str(free_port()),
-        "DRILL_WS_PORT": str(free_port()),
+        "DRILL_SUBNET": str(subnet),
+        "DRILL_EMULATOR_IP": str(subnet[10]),
         "POSTGRES_IMAGE": postgres_image(),
         # The short run's big broadcast has fewer recipients: slower posts keep its fan-out
         # long enough to be killed mid-way.
@@ -151,7 +160,7 @@ async def exercise(stack: Stack, settings: Settings) -> tuple[Drill, list[FaultR
     web = f"http://localhost:{stack.env['DRILL_WEB_PORT']}"
     hub = Hub(
         browser=Browser(web, settings.username, settings.password),
-        ws_url=f"ws://127.0.0.1:{stack.env['DRILL_WS_PORT']}/local",
+        ws_url=f"ws://{stack.env['DRILL_EMULATOR_IP']}:8001/local",
         origin=web,
         ping_pause=settings.ping_pause,
         answer_timeout=ANSWER_TIMEOUT,

@@ -69,7 +69,7 @@ class Drill:
 
     @property
     def emulator_url(self) -> str:
-        return f"http://127.0.0.1:{self.stack.env['DRILL_WS_PORT']}"
+        return f"http://{self.stack.env['DRILL_EMULATOR_IP']}:8001"
 
 
 async def until(
