@@ -5,10 +5,10 @@ from django.utils import timezone
 from django_aws_api_gateway_websockets.models import WebSocketSession
 
 from cleanup.batching import delete_in_batches
-from cleanup.command import CleanupCommand
+from observability.summary import SummaryCommand
 
 
-class Command(CleanupCommand):
+class Command(SummaryCommand):
     help = (
         "Delete disconnected sessions older than a retention period, in batches "
         "(the package's clearWebSocketSessions deletes every one at once)."

@@ -5,10 +5,10 @@ from django.utils import timezone
 from django_aws_api_gateway_websockets.models import WebSocketSession
 
 from cleanup.batching import update_in_batches
-from cleanup.command import CleanupCommand
+from observability.summary import SummaryCommand
 
 
-class Command(CleanupCommand):
+class Command(SummaryCommand):
     help = (
         "Mark sessions that are still 'connected' but older than API Gateway's maximum "
         "connection duration as disconnected ($disconnect is best-effort)."
