@@ -154,7 +154,7 @@ async def _fan_out_once(
     bench.figures.add(f"{prefix}.emulator_cpu_us", emulator_us)
     bench.figures.add(f"{prefix}.clients_cpu_us", clients_us)
     say(
-        f"{implementation:>7}: {size:,} clients in {seconds:.2f} s "
+        f"{implementation}: {size:,} clients in {seconds:.2f} s "
         f"({size / seconds:,.0f} frames/s), worker RSS +{growth:.1f} MiB"
     )
 
