@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import structlog
 from django.db import close_old_connections, connections
 
-from broadcasts.fanout import claim, deliver
+from realtime.broadcasts.fanout import claim, deliver
 
 log = structlog.get_logger(__name__)
 

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.utils import timezone
 from django_aws_api_gateway_websockets.models import WebSocketSession
 
-from cleanup.batching import update_in_batches
-from cleanup.command import CleanupCommand
+from realtime.cleanup.batching import update_in_batches
+from realtime.cleanup.command import CleanupCommand
 
 
 class Command(CleanupCommand):

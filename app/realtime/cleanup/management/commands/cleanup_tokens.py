@@ -5,8 +5,8 @@ from django.utils import timezone
 from django_aws_api_gateway_websockets.conf import get_setting
 from django_aws_api_gateway_websockets.models import ConnectionRateLimit, WebSocketToken
 
-from cleanup.batching import delete_in_batches
-from cleanup.command import CleanupCommand
+from realtime.cleanup.batching import delete_in_batches
+from realtime.cleanup.command import CleanupCommand
 from realtime.limits import forget_old_budgets
 
 # A connection lives at most 2 hours (API Gateway's limit): a message budget untouched for a

@@ -1,36 +1,37 @@
-"""Posting frames to clients through the API Gateway Management API.
+"""The one Management API client: every frame Django sends goes through it.
 
-A handler's single reply goes through boto3 (``post``, ``send_to_session``). A broadcast
-posts the same frame to thousands of connections, and boto3 spends about 2 ms of CPU on each
-call (validation, signing, hooks, parsing) whatever the thread count, which caps a process
-near 500 posts/s; ``BulkPoster`` sends the same signed requests from one asyncio loop over
-keep-alive connections for about a tenth of that (docs/performance.md has the figures).
-Both report the same outcomes and log the same events.
+A handler's reply, a message to a user's connections and a broadcast's fan-out all post
+``POST /{stage}/@connections/{id}`` here, with one policy for timeouts, retries and Gone
+connections; only the bound differs (``Policy``). A reply holds a request thread inside API
+Gateway's 29 s integration timeout, so it is one attempt within ``WS_REPLY_TIMEOUT_SECONDS``;
+a fan-out runs outside requests and retries throttled, failed and unanswered posts.
+
+Why not boto3: it spends about 2 ms of CPU on each call (validation, signing, hooks,
+parsing) whatever the thread count, which caps a process near 500 posts/s. This client sends
+the same signed requests (``realtime.sigv4``, checked against botocore's signer) from an
+asyncio loop over keep-alive connections for about a tenth of that (docs/performance.md).
 """
 
 import asyncio
+import atexit
 import contextlib
 import random
 import threading
 import time
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
+from typing import Literal, NamedTuple
 from urllib.parse import quote, urlsplit
 
 import aiohttp
 import boto3
 import structlog
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, NoCredentialsError
 from django.conf import settings
 from django.utils import timezone
-from django_aws_api_gateway_websockets.models import (
-    WebSocketSession,
-    get_boto3_client,
-    get_region_name,
-    serialise_message,
-)
+from django_aws_api_gateway_websockets.models import WebSocketSession, get_region_name
 from yarl import URL
 
 from realtime.management_endpoint import management_url
@@ -42,17 +43,40 @@ Outcome = Literal["sent", "gone", "failed", "unavailable"]
 
 log = structlog.get_logger(__name__)
 
-
-# The fan-out's posts: connect and read timeouts, and up to three attempts of a throttled,
-# failed or unanswered post (a retry after a read timeout can deliver a frame twice), with
-# exponential back-off and full jitter that honours Retry-After up to BACKOFF_CAP_SECONDS.
-CONNECT_TIMEOUT_SECONDS = 5
-READ_TIMEOUT_SECONDS = 10
-ATTEMPTS = 3
 BACKOFF_BASE_SECONDS = 0.2
 BACKOFF_CAP_SECONDS = 5.0
 _RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 _credentials_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How long one post may take and how often it is tried. A retry after a read timeout can
+    deliver a frame twice; throttled and failed posts are retried with exponential back-off
+    and full jitter that honours Retry-After up to BACKOFF_CAP_SECONDS."""
+
+    attempts: int
+    connect_timeout: float
+    read_timeout: float
+
+
+# A fan-out runs outside requests: three attempts, generous timeouts.
+FANOUT = Policy(attempts=3, connect_timeout=5.0, read_timeout=10.0)
+
+
+def reply_policy() -> Policy:
+    """A post made inside a request: one attempt within WS_REPLY_TIMEOUT_SECONDS in all."""
+    bound = settings.WS_REPLY_TIMEOUT_SECONDS
+    return Policy(attempts=1, connect_timeout=bound / 2, read_timeout=bound / 2)
+
+
+class Target(NamedTuple):
+    """A connection to post to: its session's primary key, its id, its API and stage."""
+
+    session_pk: int
+    connection_id: str
+    api_id: str
+    stage_name: str
 
 
 def backoff_seconds(attempt: int, retry_after: str | None, draw=random.random) -> float:
@@ -67,7 +91,7 @@ def backoff_seconds(attempt: int, retry_after: str | None, draw=random.random) -
 
 
 class PostRate:
-    """Spaces one process's posts at ``BROADCAST_MAX_POSTS_PER_SECOND``, over all its fan-outs
+    """Spaces one process's posts at ``BROADCAST_MAX_POSTS_PER_SECOND``, over all its clients
     (each runs its own event loop in its own thread, hence a lock, not an asyncio primitive)."""
 
     def __init__(self) -> None:
@@ -91,45 +115,6 @@ def endpoint_url(api_id: str, stage_name: str) -> str:
     return f"https://{api_id}.execute-api.{get_region_name()}.amazonaws.com/{stage_name}"
 
 
-def reply_client(api_id: str, stage_name: str):
-    """The package's cached client for one API and stage, for a handler's reply.
-
-    A reply holds a request thread, inside API Gateway's 29 s integration timeout: one
-    attempt (botocore's default would make three, 30 s against a hung API), bounded by
-    ``WS_REPLY_TIMEOUT_SECONDS`` in all, half to connect and half to read. A reply that
-    cannot be sent in that time is logged as ``ws.send.failed`` and dropped.
-    """
-    bound = settings.WS_REPLY_TIMEOUT_SECONDS
-    return get_boto3_client(
-        "apigatewaymanagementapi",
-        endpoint_url=endpoint_url(api_id, stage_name),
-        config=Config(
-            max_pool_connections=10,
-            connect_timeout=bound / 2,
-            read_timeout=bound / 2,
-            retries={"total_max_attempts": 1},
-        ),
-    )
-
-
-def post(client, connection_id: str, message: str) -> Outcome:
-    try:
-        client.post_to_connection(Data=message.encode(), ConnectionId=connection_id)
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "Unknown")
-        if code == "GoneException":
-            log.info("ws.send.gone", target_connection_id=connection_id)
-            return "gone"
-        log.warning("ws.send.failed", target_connection_id=connection_id, error_code=code)
-        return "failed"
-    except BotoCoreError as error:
-        log.warning(
-            "ws.send.failed", target_connection_id=connection_id, error_code=type(error).__name__
-        )
-        return "failed"
-    return "sent"
-
-
 # API Gateway answers 410 to a post for a connection whose handshake is still pending: the
 # connection exists only once the $connect integration has returned ("A message was posted to
 # the WebSocket API before the connection was established", AWS knowledge center, 410 Gone;
@@ -151,14 +136,6 @@ def mark_disconnected(session_pks: list[int]) -> int:
     ).update(connected=False, updated_on=now)
 
 
-def send_to_session(session: WebSocketSession, api_id: str, stage_name: str, data: dict) -> Outcome:
-    """Post ``data`` to one session; a Gone connection is marked disconnected."""
-    outcome = post(reply_client(api_id, stage_name), session.connection_id, serialise_message(data))
-    if outcome == "gone":
-        mark_disconnected([session.pk])
-    return outcome
-
-
 def _aws_credentials():
     """boto3's default credential chain (IRSA, Pod Identity...), as the package's clients use
     it; refreshable credentials renew themselves when read."""
@@ -171,19 +148,20 @@ def _aws_credentials():
     return credentials.get_frozen_credentials()
 
 
-class BulkPoster:
-    """Posts one frame to many connections from an asyncio loop owned by the calling thread.
+class ManagementApi:
+    """Posts frames from an asyncio loop owned by the calling thread, under one ``Policy``.
 
-    Use it as a context manager; ``post_many`` blocks until every post has an outcome, so
-    the caller may use the ORM between calls (the loop is not running then).
+    Use it as a context manager; ``post`` blocks until every post has an outcome, so the
+    caller may use the ORM between calls (the loop is not running then).
     """
 
-    def __init__(self, concurrency: int) -> None:
+    def __init__(self, policy: Policy, concurrency: int) -> None:
+        self.policy = policy
         self._concurrency = concurrency
         self._loop = asyncio.new_event_loop()
         self._session: aiohttp.ClientSession | None = None
 
-    def __enter__(self) -> "BulkPoster":
+    def __enter__(self) -> "ManagementApi":
         self._session = self._loop.run_until_complete(self._open())
         return self
 
@@ -193,14 +171,39 @@ class BulkPoster:
         self._loop.close()
 
     async def _open(self) -> aiohttp.ClientSession:
+        policy = self.policy
         return aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=self._concurrency),
             timeout=aiohttp.ClientTimeout(
-                sock_connect=CONNECT_TIMEOUT_SECONDS, sock_read=READ_TIMEOUT_SECONDS
+                total=policy.connect_timeout + policy.read_timeout,
+                sock_connect=policy.connect_timeout,
+                sock_read=policy.read_timeout,
             ),
             cookie_jar=aiohttp.DummyCookieJar(),
             skip_auto_headers=("Content-Type", "User-Agent"),
         )
+
+    def post(self, targets: Sequence[Target], message: str) -> tuple[Counter, list[Target]]:
+        """Post ``message`` to every target and mark the Gone ones disconnected. Returns the
+        counts of final outcomes and the targets the API could not take this time."""
+        by_endpoint: dict[tuple[str, str], list[Target]] = {}
+        for target in targets:
+            by_endpoint.setdefault((target.api_id, target.stage_name), []).append(target)
+        counts: Counter = Counter()
+        gone: list[int] = []
+        unavailable: list[Target] = []
+        for (api_id, stage_name), group in by_endpoint.items():
+            ids = [target.connection_id for target in group]
+            outcomes = self.post_many(api_id, stage_name, ids, message)
+            for target, outcome in zip(group, outcomes, strict=True):
+                if outcome == "unavailable":
+                    unavailable.append(target)
+                    continue
+                counts[outcome] += 1
+                if outcome == "gone":
+                    gone.append(target.session_pk)
+        mark_disconnected(gone)
+        return counts, unavailable
 
     def post_many(
         self, api_id: str, stage_name: str, connection_ids: Sequence[str], message: str
@@ -246,7 +249,8 @@ class BulkPoster:
     ) -> Outcome:
         assert self._session is not None
         error_code = "Unknown"
-        for attempt in range(ATTEMPTS):
+        attempts = self.policy.attempts
+        for attempt in range(attempts):
             retry_after = None
             if wait := _post_rate.delay():
                 await asyncio.sleep(wait)
@@ -269,7 +273,40 @@ class BulkPoster:
                 return "gone"
             if status and status not in _RETRIED_STATUSES:
                 break
-            if attempt + 1 < ATTEMPTS:
+            if attempt + 1 < attempts:
                 await asyncio.sleep(backoff_seconds(attempt, retry_after))
         log.warning("ws.send.failed", target_connection_id=connection_id, error_code=error_code)
         return "failed" if status and status not in _RETRIED_STATUSES else "unavailable"
+
+
+# One reply client per request thread: its loop and keep-alive connections are reused by
+# every reply that thread makes, and no two threads share a loop. Closed at exit, when no
+# loop runs any more, so the process ends without "Unclosed client session" errors.
+_replies = threading.local()
+_reply_clients: list[ManagementApi] = []
+_reply_clients_lock = threading.Lock()
+
+
+@atexit.register
+def _close_reply_clients() -> None:
+    with _reply_clients_lock:
+        for client in _reply_clients:
+            client.__exit__(None, None, None)
+        _reply_clients.clear()
+
+
+def reply(targets: Iterable[Target], message: str) -> Counter:
+    """Post from inside a request or a command, bounded by ``reply_policy``: what could not
+    be sent is logged (``ws.send.failed``) and counted as failed, never retried."""
+    policy = reply_policy()
+    client = getattr(_replies, "client", None)
+    if client is None or client.policy != policy:
+        with _reply_clients_lock:
+            if client is not None:
+                _reply_clients.remove(client)
+                client.__exit__(None, None, None)
+            client = _replies.client = ManagementApi(policy, concurrency=8).__enter__()
+            _reply_clients.append(client)
+    counts, unavailable = client.post(list(targets), message)
+    counts["failed"] += len(unavailable)
+    return counts

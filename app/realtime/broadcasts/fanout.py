@@ -1,15 +1,15 @@
 """Deliver one broadcast to every connected session of its channel, under a lease.
 
 Sessions are read in keyset-paginated batches and posted in chunks of
-``BROADCAST_CONCURRENCY`` by ``realtime.sending.BulkPoster`` (one asyncio loop, keep-alive
-connections, signed requests). After every chunk one UPDATE, conditional on still owning the
-row, records the chunk's outcomes, the last session served (the checkpoint) and renews the
-lease. So a fan-out slower than its lease keeps it; a new owner (the cron job, after a process
-died or stalled past its lease) resumes after the checkpoint; and an owner that lost its lease
-stops at its next chunk. Posts the API could not take are tried again for
-``BROADCAST_RETRY_SECONDS`` before they count as failed. Delivery guarantee
-(docs/broadcasts.md): each recipient connected for the whole fan-out gets the frame once,
-except that a takeover repeats at most the chunk in flight.
+``BROADCAST_CONCURRENCY`` by ``realtime.management_api`` under its fan-out policy. After
+every chunk one UPDATE, conditional on still owning the row, records the chunk's outcomes,
+the last session served (the checkpoint) and renews the lease. So a fan-out slower than its
+lease keeps it; a new owner (the cron job, after a process died or stalled past its lease)
+resumes after the checkpoint; and an owner that lost its lease stops at its next chunk.
+Posts the API could not take are tried again for ``BROADCAST_RETRY_SECONDS`` before they
+count as failed. Delivery guarantee (docs/broadcasts.md): each recipient connected for the
+whole fan-out gets the frame once, except that a takeover repeats at most the chunk in
+flight.
 """
 
 import os
@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import datetime, timedelta
 
 import structlog
@@ -27,9 +27,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_aws_api_gateway_websockets.models import WebSocketSession, serialise_message
 
-from broadcasts.models import Broadcast
 from realtime.audience import receivers
-from realtime.sending import ATTEMPTS, BulkPoster, backoff_seconds, mark_disconnected
+from realtime.broadcasts.models import Broadcast
+from realtime.management_api import FANOUT, ManagementApi, Target, backoff_seconds
 
 log = structlog.get_logger(__name__)
 
@@ -106,7 +106,7 @@ def _give_up(row: Broadcast) -> None:
 
 
 def _recipients(channel_name: str, batch_size: int, after: int):
-    """Batches of (pk, connection_id, api_id, stage_name) in primary-key order, after the
+    """Batches of ``Target`` in primary-key order, after the
     session ``after``: the connected sessions of the channel whose user passes its rule now
     (realtime.audience)."""
     audience = receivers(channel_name)
@@ -127,7 +127,7 @@ def _recipients(channel_name: str, batch_size: int, after: int):
         )
         if not batch:
             return
-        yield batch
+        yield [Target(*row) for row in batch]
         last_pk = batch[-1][0]
 
 
@@ -146,7 +146,7 @@ def deliver(broadcast: Broadcast) -> Counter:
     outcomes: Counter = Counter()
     chunk_size = settings.BROADCAST_CONCURRENCY
     checkpoint = broadcast.last_session_pk
-    with BulkPoster(settings.BROADCAST_CONCURRENCY) as poster:
+    with ManagementApi(FANOUT, settings.BROADCAST_CONCURRENCY) as poster:
         batches = _recipients(
             broadcast.channel_name, settings.BROADCAST_BATCH_SIZE, broadcast.last_session_pk
         )
@@ -154,10 +154,11 @@ def deliver(broadcast: Broadcast) -> Counter:
             for chunk in _chunks(batch, chunk_size):
                 counts = _serve_chunk(poster, chunk, message, broadcast.pk, owner, checkpoint)
                 outcomes.update(counts or {})
-                if counts is None or not _checkpoint(broadcast.pk, owner, chunk[-1][0], counts):
+                last_pk = chunk[-1].session_pk
+                if counts is None or not _checkpoint(broadcast.pk, owner, last_pk, counts):
                     log.warning("broadcast.lease_lost", broadcast_id=broadcast.pk, **outcomes)
                     return outcomes
-                checkpoint = chunk[-1][0]
+                checkpoint = last_pk
     finished = Broadcast.objects.filter(
         pk=broadcast.pk, lease_owner=owner, status=Broadcast.Status.SENDING
     ).update(status=Broadcast.Status.DONE, finished_at=timezone.now(), lease_owner="")
@@ -176,7 +177,12 @@ def deliver(broadcast: Broadcast) -> Counter:
 
 
 def _serve_chunk(
-    poster: BulkPoster, chunk: list, message: str, broadcast_id: int, owner: str, checkpoint: int
+    poster: ManagementApi,
+    chunk: list[Target],
+    message: str,
+    broadcast_id: int,
+    owner: str,
+    checkpoint: int,
 ) -> Counter | None:
     """Post to one chunk's sessions, then again to those the API could not take (throttled,
     5xx, unanswered), with back-off and the lease renewed between rounds, for up to
@@ -187,7 +193,7 @@ def _serve_chunk(
     round_number = 0
     while True:
         round_number += 1
-        served, chunk = _post_chunk(poster, chunk, message)
+        served, chunk = poster.post(chunk, message)
         counts.update(served)
         if not chunk:
             return counts
@@ -195,32 +201,9 @@ def _serve_chunk(
             counts["failed"] += len(chunk)
             log.error("broadcast.posts_failed", broadcast_id=broadcast_id, count=len(chunk))
             return counts
-        time.sleep(backoff_seconds(ATTEMPTS + round_number, None))
+        time.sleep(backoff_seconds(FANOUT.attempts + round_number, None))
         if not _checkpoint(broadcast_id, owner, checkpoint, Counter()):
             return None
-
-
-def _post_chunk(poster: BulkPoster, chunk: list, message: str) -> tuple[Counter, list]:
-    """Post to one chunk's sessions; mark the Gone ones disconnected. Returns the counts of
-    final outcomes and the sessions the API could not take this time."""
-    by_endpoint: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
-    for pk, connection_id, api_id, stage_name in chunk:
-        by_endpoint[(api_id, stage_name)].append((pk, connection_id))
-    counts: Counter = Counter()
-    gone: list[int] = []
-    unavailable: list = []
-    for (api_id, stage_name), sessions in by_endpoint.items():
-        connection_ids = [connection_id for _pk, connection_id in sessions]
-        results = poster.post_many(api_id, stage_name, connection_ids, message)
-        for (pk, connection_id), outcome in zip(sessions, results, strict=True):
-            if outcome == "unavailable":
-                unavailable.append((pk, connection_id, api_id, stage_name))
-                continue
-            counts[outcome] += 1
-            if outcome == "gone":
-                gone.append(pk)
-    mark_disconnected(gone)
-    return counts, unavailable
 
 
 def _checkpoint(broadcast_id: int, owner: str, last_pk: int, counts: Counter) -> bool:

@@ -3,10 +3,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from broadcasts.fanout import claim_abandoned, deliver
-from broadcasts.models import Broadcast
-from cleanup.batching import delete_in_batches
-from cleanup.command import CleanupCommand
+from realtime.broadcasts.fanout import claim_abandoned, deliver
+from realtime.broadcasts.models import Broadcast
+from realtime.cleanup.batching import delete_in_batches
+from realtime.cleanup.command import CleanupCommand
 
 
 class Command(CleanupCommand):
