@@ -22,7 +22,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "helm"
-SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+SEMVER = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
+)
 URL = re.compile(r"^https://[^\s]+$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Artifact Hub's annotation vocabularies (artifacthub.io/docs/topics/annotations/helm).
@@ -59,7 +61,9 @@ def _annotation_list(annotations: dict[str, str], key: str, problems: list[str])
 def _lint_changes(changes: list, problems: list[str]) -> None:
     for change in changes:
         if change.get("kind") not in CHANGE_KINDS or not change.get("description"):
-            problems.append(f"artifacthub.io/changes entry needs a kind and a description: {change}")
+            problems.append(
+                f"artifacthub.io/changes entry needs a kind and a description: {change}"
+            )
 
 
 def _lint_images(images: list, app_version: str, problems: list[str]) -> None:
@@ -139,8 +143,10 @@ def main() -> int:
         problems = lint(chart_metadata(args.archive))
         for problem in problems:
             print(f"    {problem}", file=sys.stderr)
-        print(f"==> Artifact Hub lint of {args.archive or 'helm/Chart.yaml'}: "
-              f"{len(problems)} problem(s)")
+        print(
+            f"==> Artifact Hub lint of {args.archive or 'helm/Chart.yaml'}: "
+            f"{len(problems)} problem(s)"
+        )
         return 1 if problems else 0
     return 0
 

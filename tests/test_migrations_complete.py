@@ -9,7 +9,7 @@ from tests.support.live_server import APP_DIR
 
 
 def test_makemigrations_finds_nothing_to_write():
-    result = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+    result = subprocess.run(
         [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
         cwd=APP_DIR,
         env={**os.environ, "DJANGO_ENV": "development"},

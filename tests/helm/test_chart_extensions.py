@@ -163,7 +163,9 @@ def test_httproute_defaults_to_the_integration_host_without_its_port():
 def test_extra_objects_are_rendered_and_templated():
     objects = support.render(EXTENSIONS)
     extra = {
-        o["metadata"]["name"]: o for o in objects if o["_template"] == support.EXTRA_OBJECTS_TEMPLATE
+        o["metadata"]["name"]: o
+        for o in objects
+        if o["_template"] == support.EXTRA_OBJECTS_TEMPLATE
     }
     assert set(extra) == {"wsgateway-fluent-bit", "wsgateway-release-info"}
     assert extra["wsgateway-release-info"]["data"]["chart"].startswith("wsgateway-")
@@ -195,8 +197,9 @@ def test_every_pod_kind_runs_the_one_app_container_definition(variant):
         env = {e["name"]: e for e in container["env"]}
         for name, entry in secret_env.items():
             if obj["metadata"]["name"].endswith("-migrate"):  # a chart-made Secret's hook copy
-                assert env[name]["valueFrom"]["secretKeyRef"]["key"] == (
-                    entry["valueFrom"]["secretKeyRef"]["key"]
+                assert (
+                    env[name]["valueFrom"]["secretKeyRef"]["key"]
+                    == (entry["valueFrom"]["secretKeyRef"]["key"])
                 )
             else:
                 assert env[name] == entry, (obj["metadata"]["name"], name)

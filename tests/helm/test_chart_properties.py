@@ -173,7 +173,8 @@ def test_ingress_is_https_for_the_integration_host():
     assert annotations["alb.ingress.kubernetes.io/healthcheck-path"] == "/health/ready/"
     assert ingress["spec"]["tls"][0]["hosts"] == ["app.example.com"]
     rule = ingress["spec"]["rules"][0]
-    assert rule["host"] == support.one(objects, "ConfigMap", "-config")["data"]["WS_INTEGRATION_HOST"]
+    config = support.one(objects, "ConfigMap", "-config")["data"]
+    assert rule["host"] == config["WS_INTEGRATION_HOST"]
     backend = rule["http"]["paths"][0]["backend"]["service"]
     assert backend["name"] == support.one(objects, "Service")["metadata"]["name"]
     nginx = support.one(support.render(VARIANTS["ci:chart-secret-values.yaml"]), "Ingress")

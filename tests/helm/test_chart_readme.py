@@ -30,6 +30,7 @@ def test_every_value_is_documented():
 def test_every_documented_value_is_in_the_schema():
     module = generator()
     schema = json.loads((support.CHART / "values.schema.json").read_text())
+
     def resolved(node: dict) -> dict:
         """A schema node with its `$ref` (into `$defs`) followed."""
         while "$ref" in node:

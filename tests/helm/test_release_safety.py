@@ -57,7 +57,7 @@ def test_check_deploy_is_clean_with_each_environments_values(env):
     environment = support.resolve_env(web, objects + stand_in_secrets(web), pod_ip="10.0.1.23")
     assert environment["DJANGO_ENV"] == "production"
     inherited = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
-    result = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+    result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "ERROR"],
         cwd=support.ROOT / "app",
         env={**inherited, **environment},
