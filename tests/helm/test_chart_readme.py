@@ -85,5 +85,11 @@ def test_readme_lists_the_main_parameters():
         "web.autoscaling.enabled",
         "migrations.mode",
         "cronjobs.jobs",
+        "database.existingSecret",
+        "secrets.gateway.existingSecret",
+        "extraObjects",
+        "commonAnnotations",
+        "web.sidecars",
+        "web.httpRoute.enabled",
     ):
         assert f"| `{key}` |" in readme
