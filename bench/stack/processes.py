@@ -120,6 +120,8 @@ def gunicorn_replica(database_url: str, emulator_port: int, log_dir: Path) -> Ch
         "DEBUG": "false",
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
+        # Each replica's master serves liveness on a port of its own (one host, two replicas).
+        "OPS_PORT": str(free_port()),
         "ALLOWED_HOSTS": "localhost,127.0.0.1",
         "WS_INTEGRATION_HOST": INTEGRATION_HOST,
         "WS_GATEWAY_SECRET": GATEWAY_SECRET,
@@ -139,8 +141,6 @@ def gunicorn_replica(database_url: str, emulator_port: int, log_dir: Path) -> Ch
         "AWS_SECRET_ACCESS_KEY": "bench",
         # Workers are not recycled mid-measurement (production: every ~2,000 requests).
         "GUNICORN_MAX_REQUESTS": "0",
-        # Each replica's liveness port of its own: two masters cannot share the default 8081.
-        "OPS_PORT": str(free_port()),
     }
     command = [sys.executable, "-m", "gunicorn", "config.wsgi:application"]
     command += ["--config", "gunicorn.conf.py", "--bind", f"{HOST}:{port}"]
