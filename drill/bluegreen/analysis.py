@@ -52,6 +52,15 @@ def phase_of(ping: Ping, switches: list[Switch]) -> int:
     return sum(ping.sent_at >= s.written_at for s in switches)
 
 
+def settled_in(ping: Ping, number: int, switches: list[Switch]) -> bool:
+    """Sent in phase ``number`` and answered before the next switch was written. A ping still
+    in flight at a switch may rightly be served by either color (the emulator reads the file
+    once a second), so the phase's checks leave it out; the drill still counts its answer."""
+    ends_at = switches[number].written_at if number < len(switches) else float("inf")
+    answered = ping.answered_at is not None and ping.answered_at < ends_at
+    return phase_of(ping, switches) == number and answered
+
+
 def analyse(
     clients: list[Client],
     broadcaster: Client,
@@ -130,7 +139,7 @@ def _switches(
     for number in range(len(switches) + 1):
         new = switches[number - 1].to if number else "blue"
         sequences = {
-            c.name: [colors.get(p.ref) for p in c.pings if phase_of(p, switches) == number]
+            c.name: [colors.get(p.ref) for p in c.pings if settled_in(p, number, switches)]
             for c in clients
         }
         phases.append(_phase(findings, number, new, sequences))
