@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "cleanup",
     "demo",
     "smoketest",
+    "doctor",
 ]
 
 MIDDLEWARE = [
