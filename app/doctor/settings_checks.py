@@ -164,7 +164,7 @@ def check_cookies(ctx: Context) -> str:
             "e.g. .example.com for app.example.com and ws.example.com; browsers never send it to "
             "*.execute-api.amazonaws.com, so production needs a custom domain beside the page",
         )
-    scope = f"domain {domain}" if domain else f"host-only ({', '.join(page_hosts)})"
+    scope = f"domain {domain}" if domain else f"host-only for {', '.join(page_hosts)}"
     return (
         f"session cookie ({scope}, Secure={secure}, SameSite={same_site}) reaches the page and "
         f"{ws_host}"
