@@ -30,19 +30,16 @@ from dataclasses import dataclass
 import yaml
 
 from scripts.bluegreen import Failure, run, say
+from scripts.bluegreen import Settings as ReleaseSettings
 
 COMPONENT = "app.kubernetes.io/component"
 
 
 @dataclass(frozen=True)
 class Settings:
-    release: str
-    namespace: str
-    values_file: str
-    helm: str
-    kubectl: str
+    # RELEASE, NAMESPACE, ENV_VALUES, HELM, KUBECTL, HELM_ARGS, read as the blue/green steps do.
+    release: ReleaseSettings
     image_tag: str
-    helm_args: list[str]
     pk: str
     doctor_args: list[str]
     timeout: int
@@ -50,13 +47,8 @@ class Settings:
     @classmethod
     def from_env(cls) -> "Settings":
         return cls(
-            release=os.environ.get("RELEASE", "wsgateway"),
-            namespace=os.environ["NAMESPACE"],
-            values_file=os.environ["ENV_VALUES"],
-            helm=os.environ.get("HELM", "helm"),
-            kubectl=os.environ.get("KUBECTL", "kubectl"),
+            release=ReleaseSettings.from_env(),
             image_tag=os.environ.get("IMAGE_TAG", ""),
-            helm_args=shlex.split(os.environ.get("HELM_ARGS", "")),
             pk=os.environ.get("PK", ""),
             doctor_args=shlex.split(os.environ.get("DOCTOR_ARGS", "")),
             timeout=int(os.environ.get("DOCTOR_TIMEOUT", "300")),
@@ -65,13 +57,14 @@ class Settings:
 
 def render(s: Settings) -> list[dict]:
     """The release's objects as `make deploy` would apply them, with the provisioning Job on."""
+    r = s.release
     command = [
-        s.helm, "template", s.release, "helm", "--namespace", s.namespace, "-f", s.values_file,
+        r.helm, "template", r.release, "helm", "--namespace", r.namespace, "-f", r.values_file,
         "--set", "provisioning.enabled=true",
         *(["--set", f"image.tag={s.image_tag}"] if s.image_tag else []),
-        *s.helm_args,
+        *r.helm_args,
     ]  # fmt: skip
-    out = run(command, f"render release {s.release} with {s.values_file}", capture=True)
+    out = run(command, f"render release {r.release} with {r.values_file}", capture=True)
     return [document for document in yaml.safe_load_all(out) if document]
 
 
@@ -134,7 +127,7 @@ def doctor_jobs(objects: list[dict], pk: str = "", extra: list[str] | None = Non
 
 
 def _kubectl(s: Settings, *args: str) -> list[str]:
-    return [s.kubectl, "--namespace", s.namespace, *args]
+    return [s.release.kubectl, "--namespace", s.release.namespace, *args]
 
 
 def _wait(s: Settings, name: str) -> bool:
@@ -152,7 +145,8 @@ def _wait(s: Settings, name: str) -> bool:
             return succeeded
         time.sleep(2)
     raise Failure(
-        f"job/{name} did not finish in {s.timeout} s: kubectl -n {s.namespace} describe job {name}"
+        f"job/{name} did not finish in {s.timeout} s: kubectl -n {s.release.namespace} "
+        f"describe job {name}"
     )
 
 
