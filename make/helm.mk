@@ -1,6 +1,6 @@
 # Helm chart (helm/), environments and IAM documents (k8s/), docs/deployment.md.
 # Included by the main Makefile. Targets: helm-tools, helm-docs, helm-test, helm-template,
-# deploy, smoke-test-cluster.
+# diff, deploy, smoke-test-cluster, chart-package, chart-push.
 
 HELM ?= helm
 RELEASE ?= wsgateway
@@ -12,6 +12,11 @@ HELM_TIMEOUT ?= 10m
 # Extra arguments for helm, e.g. HELM_ARGS="--set web.replicas=3".
 HELM_ARGS ?=
 CHECKOV_VENV ?= $(VENV)/checkov
+KUBECTL ?= kubectl
+# Where `make chart-package` writes the chart's .tgz, and the OCI registry `make chart-push`
+# pushes it to (oci://<account>.dkr.ecr.<region>.amazonaws.com/charts, oci://ghcr.io/<owner>/charts).
+CHART_DIST ?= dist
+REGISTRY ?=
 
 ENV_VALUES = k8s/environments/$(ENV)/values.yaml
 # Fails unless ENV names a folder of k8s/environments.
@@ -50,6 +55,42 @@ helm-template: ## Print what `make deploy ENV=…` would apply (helm template)
 	@$(CHECK_ENV) \
 	cmd="$(HELM) template $(RELEASE) helm --namespace $(NAMESPACE) -f $(ENV_VALUES)$(if $(IMAGE_TAG), --set image.tag=$(IMAGE_TAG)) $(HELM_ARGS)"; \
 	echo "==> $$cmd" >&2; $(CHECK_HELM) $$cmd
+
+# The manifests `make deploy` would apply, without the hooks and the test pod (they are made
+# anew on every upgrade): rendered by helm, compared with the live objects by kubectl diff. With
+# the helm-diff plugin installed, `helm diff upgrade` shows the same against the release.
+.PHONY: diff
+diff: ## Show what `make deploy ENV=…` would change in the live release (helm diff, else helm template | kubectl diff)
+	@$(CHECK_ENV) \
+	values="--namespace $(NAMESPACE) -f $(ENV_VALUES)$(if $(IMAGE_TAG), --set image.tag=$(IMAGE_TAG)) $(HELM_ARGS)"; \
+	$(CHECK_HELM) $(SHOW_CONTEXT) \
+	if $(HELM) diff version >/dev/null 2>&1; then \
+		cmd="$(HELM) diff upgrade $(RELEASE) helm $$values"; \
+		echo "==> $$cmd"; $$cmd; \
+	else \
+		echo "==> $(HELM) template $(RELEASE) helm $$values --no-hooks --skip-tests | $(KUBECTL) diff --namespace $(NAMESPACE) -f -"; \
+		echo "    (no helm-diff plugin: the live objects compared with kubectl diff)"; \
+		rendered="$$(mktemp)"; trap 'rm -f "$$rendered"' EXIT; \
+		$(HELM) template $(RELEASE) helm $$values --no-hooks --skip-tests > "$$rendered" || exit $$?; \
+		status=0; $(KUBECTL) diff --namespace $(NAMESPACE) -f "$$rendered" || status=$$?; \
+		case $$status in \
+			0) echo "==> no difference: make deploy ENV=$(ENV) would change nothing";; \
+			1) echo "==> the differences above are what make deploy ENV=$(ENV) would apply";; \
+			*) echo "==> kubectl diff failed (exit $$status)" >&2; exit $$status;; \
+		esac; \
+	fi
+
+.PHONY: chart-package
+chart-package: $(VENV)/.installed ## Package the chart into $(CHART_DIST)/wsgateway-<version>.tgz after linting its Artifact Hub metadata
+	@$(PY) scripts/chart.py package --destination $(CHART_DIST)
+
+.PHONY: chart-push
+chart-push: chart-package ## helm push the packaged chart to REGISTRY=oci://… (log in first: docs/deployment.md, "Publishing")
+	@if [ -z "$(REGISTRY)" ]; then \
+		echo "REGISTRY is required: make chart-push REGISTRY=oci://<account>.dkr.ecr.<region>.amazonaws.com/charts" >&2; exit 2; fi; \
+	archive="$(CHART_DIST)/wsgateway-$$($(PY) scripts/chart.py version).tgz"; \
+	cmd="$(HELM) push $$archive $(REGISTRY)"; \
+	echo "==> $$cmd"; $(CHECK_HELM) $$cmd
 
 .PHONY: deploy
 deploy: ## helm upgrade --install the chart into ENV=dev|staging|prod (IMAGE_TAG=…)

@@ -7,11 +7,9 @@ from django.contrib.auth.models import Permission
 from django_aws_api_gateway_websockets.models import (
     ApiGateway,
     WebSocketToken,
-    clear_boto3_client_cache,
 )
 
 from realtime.channels import sync_channel_permissions
-from realtime.management_endpoint import install_management_endpoint_redirect
 from tests.support import gateway as gw
 from tests.support.fake_management_api import FakeManagementApi
 
@@ -121,11 +119,8 @@ def management_api(settings):
     """The fake Management API, with Django's Management API calls redirected to it."""
     fake = FakeManagementApi().start()
     settings.WS_MANAGEMENT_ENDPOINT_URL = fake.url
-    install_management_endpoint_redirect()
-    clear_boto3_client_cache()
     yield fake
     fake.stop()
-    clear_boto3_client_cache()
 
 
 @pytest.fixture

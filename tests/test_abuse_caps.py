@@ -16,7 +16,7 @@ from django.test import Client
 from django.utils import timezone
 from django_aws_api_gateway_websockets.models import WebSocketSession
 
-from broadcasts.models import Broadcast
+from realtime.broadcasts.models import Broadcast
 from realtime.models import MessageBudget
 from tests.conftest import Browser, start_gunicorn
 from tests.support import gateway as gw

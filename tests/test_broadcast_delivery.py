@@ -17,9 +17,9 @@ from django.db import connections
 from django.utils import timezone
 from django_aws_api_gateway_websockets.models import WebSocketSession
 
-from broadcasts.fanout import claim, claim_abandoned, deliver
-from broadcasts.models import Broadcast
-from realtime.sending import BACKOFF_CAP_SECONDS, HANDSHAKE_GRACE_SECONDS, backoff_seconds
+from realtime.broadcasts.fanout import claim, claim_abandoned, deliver
+from realtime.broadcasts.models import Broadcast
+from realtime.management_api import BACKOFF_CAP_SECONDS, HANDSHAKE_GRACE_SECONDS, backoff_seconds
 from tests.emulator.harness import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)

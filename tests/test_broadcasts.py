@@ -9,12 +9,9 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 from django_aws_api_gateway_websockets.models import WebSocketSession
-from moto import mock_aws
-from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
-from moto.core import DEFAULT_ACCOUNT_ID
 
-from broadcasts.fanout import deliver
-from broadcasts.models import Broadcast
+from realtime.broadcasts.fanout import deliver
+from realtime.broadcasts.models import Broadcast
 from tests.conftest import Browser
 
 
@@ -36,7 +33,7 @@ def test_broadcast_reaches_the_channel_after_the_request_has_returned(
     listeners = [connected("announcements") for _ in range(2)]
     gone = connected("announcements")
     management_api.open_connections.discard(gone)
-    # Connected a minute ago: past the grace of a handshake still pending (realtime.sending).
+    # Connected a minute ago: past the grace of a handshake still pending (realtime.management_api).
     WebSocketSession.objects.filter(connection_id=gone).update(
         created_on=timezone.now() - timedelta(minutes=1)
     )
@@ -119,7 +116,7 @@ def test_posts_still_unavailable_after_the_retry_time_count_as_failed_and_the_se
 
 
 def test_broadcast_in_several_batches(api_gateway, management_api, settings):
-    """The fan-out signs its own requests (realtime.sending.BulkPoster), which moto cannot
+    """The fan-out signs its own requests (realtime.management_api), which moto cannot
     intercept; the fake Management API answers as AWS does, and test_fanout_posting.py checks
     the signatures against botocore's."""
     settings.BROADCAST_BATCH_SIZE = 2  # several batches
@@ -143,25 +140,6 @@ def test_broadcast_in_several_batches(api_gateway, management_api, settings):
     assert outcomes["sent"] == 5
     broadcast.refresh_from_db()
     assert (broadcast.status, broadcast.sent) == (Broadcast.Status.DONE, 5)
-
-
-def test_ping_answers_through_boto3_against_moto(api_gateway, channels, browser, caller):
-    with mock_aws():
-        from django_aws_api_gateway_websockets.models import clear_boto3_client_cache
-
-        clear_boto3_client_cache()
-        caller.connect(
-            "motoping", browser.cookie, {"ws_token": browser.token(), "channel": "lobby"}
-        )
-        assert caller.message("motoping", json.dumps({"action": "ping"})).status_code == 200
-        backend = apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
-        assert json.loads(backend.connections["motoping"].data) == {
-            "v": 1,
-            "type": "pong",
-            "connection_id": "motoping",
-            "ref": None,
-        }
-        clear_boto3_client_cache()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -13,8 +13,8 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django_aws_api_gateway_websockets.models import ChannelPermission, ChannelPermissionRule
 
-from broadcasts.fanout import claim, deliver
-from broadcasts.models import Broadcast
+from realtime.broadcasts.fanout import claim, deliver
+from realtime.broadcasts.models import Broadcast
 from tests.conftest import Browser
 
 

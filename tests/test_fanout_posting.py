@@ -1,5 +1,5 @@
-"""The broadcast's own Management API client: its SigV4 signatures are botocore's, and its
-outcomes (sent, Gone, failed after one retry) are those of ``realtime.sending.post``."""
+"""The one Management API client (``realtime.management_api``): its SigV4 signatures are
+botocore's, and its outcomes are sent, Gone, failed or unavailable after its retries."""
 
 import threading
 from datetime import UTC, datetime
@@ -10,7 +10,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import ReadOnlyCredentials
 
-from realtime.sending import ATTEMPTS, BulkPoster
+from realtime.management_api import FANOUT, ManagementApi
 from realtime.sigv4 import Signer, payload_hash
 
 AWS_URL = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/@connections/L0SM9cOFvHcC%3D"
@@ -99,11 +99,12 @@ def recording_api(settings):
 
 
 def test_outcomes_in_order_with_the_retries_of_a_failure(recording_api):
-    with BulkPoster(concurrency=4) as poster:
+    with ManagementApi(FANOUT, concurrency=4) as poster:
         outcomes = poster.post_many("abc123", "prod", ["ok1=", "gone1=", "fails1=", "ok2="], "hi")
     assert outcomes == ["sent", "gone", "unavailable", "sent"]
     paths = sorted(path for path, _headers, _body in recording_api.requests)
-    attempts = ["fails1"] * ATTEMPTS  # a 500 is retried, then unavailable; Gone, success final
+    # A 500 is retried, then unavailable; Gone and success are final.
+    attempts = ["fails1"] * FANOUT.attempts
     assert paths == sorted(
         f"/prod/@connections/{cid}%3D" for cid in ("ok1", "gone1", *attempts, "ok2")
     )
@@ -115,7 +116,7 @@ def test_each_request_is_signed_for_the_aws_endpoint(recording_api, monkeypatch)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     monkeypatch.setattr("boto3.DEFAULT_SESSION", None)
-    with BulkPoster(concurrency=2) as poster:
+    with ManagementApi(FANOUT, concurrency=2) as poster:
         assert poster.post_many("abc123", "prod", ["ok1="], '{"x": 1}') == ["sent"]
     (_path, headers, body), *_ = recording_api.requests
     credentials = ReadOnlyCredentials(

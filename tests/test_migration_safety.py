@@ -8,7 +8,7 @@ altering a column, adding a unique constraint, and index builds that lock the ta
 count as errors. Deliberate contract migrations are listed, each with its reason, in
 tests/migration_contract_allowlist.toml.
 
-Scope: our apps (realtime, broadcasts). Third-party migrations (Django's own apps,
+Scope: our apps (realtime, broadcasts, notifications). Third-party migrations (Django's own apps,
 django_aws_api_gateway_websockets) are out of scope: they come with a package upgrade, whose
 release notes must be read as a contract step of their own (docs/blue-green.md).
 """
@@ -30,9 +30,11 @@ except ImportError as missing:  # fail with the fix, never skip
         "dev extras of pyproject.toml and run `make lock` (or pip install it into .venv)"
     ) from missing
 
-OUR_APPS = ("realtime", "broadcasts")
+OUR_APPS = ("realtime", "broadcasts", "notifications")
 ALLOWLIST = Path(__file__).with_name("migration_contract_allowlist.toml")
-BROADCASTS_MIGRATIONS = Path(__file__).resolve().parents[1] / "app" / "broadcasts" / "migrations"
+BROADCASTS_MIGRATIONS = (
+    Path(__file__).resolve().parents[1] / "app" / "realtime" / "broadcasts" / "migrations"
+)
 
 pytestmark = pytest.mark.django_db
 

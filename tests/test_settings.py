@@ -146,6 +146,7 @@ def test_gunicorn_refuses_to_start_with_a_short_gateway_secret(tmp_path):
         **PRODUCTION_ENV,
         "WS_GATEWAY_SECRET": "short-secret",
         "PORT": "0",
+        "OPS_PORT": "0",
         "GUNICORN_WORKERS": "1",
     }
     result = subprocess.run(

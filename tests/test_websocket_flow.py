@@ -81,13 +81,6 @@ def test_connect_without_token_is_refused(api_gateway, channels, browser, caller
     assert not WebSocketSession.objects.exists()
 
 
-def test_management_endpoint_redirect_is_off_unless_configured(settings):
-    from realtime.management_endpoint import install_management_endpoint_redirect
-
-    settings.WS_MANAGEMENT_ENDPOINT_URL = ""
-    assert install_management_endpoint_redirect() is False
-
-
 def test_answers_come_in_the_version_the_client_speaks(connected, caller, management_api):
     connection_id = connected()
     caller.message(connection_id, json.dumps({"action": "ping", "v": 2, "ref": "a"}))

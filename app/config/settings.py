@@ -91,9 +91,12 @@ INSTALLED_APPS = [
     "observability",
     "accounts",
     "health",
+    # The real-time layer, then the features built on it (docs/architecture.md).
     "realtime",
-    "broadcasts",
-    "cleanup",
+    "realtime.broadcasts",
+    "realtime.cleanup",
+    "features.chat",
+    "features.notifications",
     "demo",
     "smoketest",
     "doctor",
@@ -277,7 +280,7 @@ WS_MESSAGES_PER_SECOND = positive_float("WS_MESSAGES_PER_SECOND", 10.0)
 WS_MESSAGE_BURST = bounded_int("WS_MESSAGE_BURST", 20)
 WS_BROADCASTS_PER_MINUTE = bounded_int("WS_BROADCASTS_PER_MINUTE", 10)
 # A handler's reply through the Management API holds a request thread: one attempt, at most
-# this long in all (realtime.sending.reply_client).
+# this long in all (realtime.management_api.reply_policy), as any post made inside a request.
 WS_REPLY_TIMEOUT_SECONDS = positive_float("WS_REPLY_TIMEOUT_SECONDS", 2.0, high=20)
 # The WebSocket URL browsers connect to (the API Gateway stage, or the local emulator).
 WS_PUBLIC_URL = required_in_production("WS_PUBLIC_URL", "ws://localhost:8001/local")

@@ -5,8 +5,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from realtime.channels import CHANNELS
-from realtime.views import BROADCAST_PERMISSION
+from realtime import api
 
 
 @login_required
@@ -21,7 +20,7 @@ def index(request: HttpRequest) -> HttpResponse:
                 "tokenUrl": reverse("ws-token"),
                 "autoConnect": True,
             },
-            "channels": list(CHANNELS),
-            "can_broadcast": request.user.has_perm(BROADCAST_PERMISSION),
+            "channels": [channel.name for channel in api.declared_channels()],
+            "can_broadcast": request.user.has_perm(api.BROADCAST_PERMISSION),
         },
     )

@@ -22,8 +22,8 @@ from django_aws_api_gateway_websockets.models import get_region_name
 
 from doctor.context import Context
 from doctor.findings import Failed
+from realtime.management_api import endpoint_url
 from realtime.management_endpoint import management_url
-from realtime.sending import endpoint_url
 
 # AWS's connection ids are 16 characters of [A-Za-z0-9_=-]; this one has 12, so no client
 # can ever hold it, and a frame posted to it reaches nobody.

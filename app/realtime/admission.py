@@ -11,7 +11,6 @@ Each helper costs one statement, because ``$connect`` is the hottest write path 
 docs/performance.md counts its queries and tests/test_connect_queries.py pins the count.
 """
 
-import enum
 import hashlib
 import time
 from dataclasses import dataclass
@@ -29,6 +28,8 @@ from django_aws_api_gateway_websockets.models import (
     hash_session_key,
 )
 
+from realtime.refusals import Refusal
+
 # How long a process trusts a channel's row. Saving or deleting a row clears this process's
 # cache at once; other processes see the change within this many seconds.
 CHANNEL_CACHE_SECONDS = 10.0
@@ -45,14 +46,6 @@ def _lock_key(kind: str, value: str) -> int:
 
 def _counted_user(user):
     return user if user is not None and user.is_authenticated else None
-
-
-class Admission(enum.Enum):
-    """What ``admit`` decided, and the refusal text each no is answered with."""
-
-    ADMITTED = ""
-    RATE_LIMITED = "Too many connection attempts"
-    CONNECTION_LIMIT = "Too many connections"
 
 
 @dataclass(frozen=True)
@@ -90,11 +83,11 @@ def recent_counts(ip_address: str, user, window_minutes: int) -> Counts:
 
 def admit(
     ip_address: str, user, max_attempts: int, window_minutes: int, max_connections: int
-) -> Admission:
-    """Whether one more connection may open: attempts from the address and by the user within
-    the limit, and fewer than ``max_connections`` open sessions for the user. Call it inside a
-    transaction: the locks are held until that commits, so record the attempt (and write the
-    session) in the same transaction."""
+) -> Refusal | None:
+    """Whether one more connection may open (None) or why not: attempts from the address and
+    by the user within the limit, and fewer than ``max_connections`` open sessions for the
+    user. Call it inside a transaction: the locks are held until that commits, so record the
+    attempt (and write the session) in the same transaction."""
     counted_user = _counted_user(user)
     keys = {_lock_key("ip", ip_address)}
     if counted_user is not None:
@@ -107,10 +100,10 @@ def admit(
         )
     counts = recent_counts(ip_address, counted_user, window_minutes)
     if counts.by_ip >= max_attempts or counts.by_user >= max_attempts:
-        return Admission.RATE_LIMITED
+        return Refusal.RATE_LIMITED
     if counts.open_sessions >= max_connections:
-        return Admission.CONNECTION_LIMIT
-    return Admission.ADMITTED
+        return Refusal.CONNECTION_LIMIT
+    return None
 
 
 def serialise_per_user(kind: str, user) -> None:

@@ -1,8 +1,8 @@
-"""The per-connection message rate and the per-user broadcast rate, held across replicas.
+"""The per-connection message rate, held across replicas.
 
-A connection's callbacks land on any replica, so neither count can live in a process: the
-message budget is one row per connection, updated in one statement; the broadcast count reads
-the user's recent broadcast rows under the user's advisory lock.
+A connection's callbacks land on any replica, so the count cannot live in a process: the
+message budget is one row per connection, updated in one statement. (The per-user broadcast
+rate is ``realtime.broadcasts.queue.may_broadcast``.)
 """
 
 from dataclasses import dataclass
@@ -11,8 +11,6 @@ from datetime import timedelta
 from django.db import connection
 from django.utils import timezone
 
-from broadcasts.models import Broadcast
-from realtime import admission
 from realtime.models import MessageBudget
 
 
@@ -57,19 +55,6 @@ def spend_message_budget(session_id: int, per_second: float, burst: int) -> Spen
         before, after = cursor.fetchone()
     allowed = after >= 0
     return Spend(allowed=allowed, first_refusal=not allowed and (before is None or before >= 0))
-
-
-def may_broadcast(user, per_minute: int) -> bool:
-    """Whether the user has sent fewer than ``per_minute`` broadcasts in the last minute.
-
-    Call it inside the transaction that writes the broadcast: the user's advisory lock makes
-    the count and the insert of concurrent requests, on any replica, happen one after another.
-    """
-    admission.serialise_per_user("broadcast", user)
-    recent = Broadcast.objects.filter(
-        sender=user, created_at__gte=timezone.now() - timedelta(minutes=1)
-    )
-    return recent.count() < per_minute
 
 
 def forget_old_budgets(older_than: timedelta):

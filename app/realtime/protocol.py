@@ -1,4 +1,4 @@
-"""The frames of the example feature, and the protocol versions a release speaks.
+"""Frames, and the protocol versions a release speaks.
 
 Blue/green and rolling deploys run two releases side by side, and clients keep the
 JavaScript they loaded, so every frame carries a protocol version ``v``:
@@ -18,9 +18,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-
-LATEST_VERSION = 2
-MAX_TEXT_LENGTH = 2000
 
 
 def current_version() -> int:

@@ -2,9 +2,10 @@
 
 from django.urls import path
 
-from realtime.views import RealtimeWebSocketView, TokenView
+from realtime.callbacks import CallbackView
+from realtime.tokens import TokenView
 
 urlpatterns = [
-    path("ws/<slug:route>", RealtimeWebSocketView.as_view(), name="websocket"),
+    path("ws/<slug:route>", CallbackView.as_view(), name="websocket"),
     path("api/ws-token/", TokenView.as_view(), name="ws-token"),
 ]

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_aws_api_gateway_websockets.models import WebSocketSession
 
+from realtime import api
 from smoketest.client import SmokeBrowser
 from smoketest.config import SmokeConfig
 from smoketest.logs import LogSource, error_lines
@@ -96,10 +97,8 @@ class SmokeTest:
 
     def server_push(self) -> str:
         self._need_database()
-        session = WebSocketSession.objects.select_related("api_gateway").get(
-            connection_id=self.connection_ids[0]
-        )
-        session.send_message({"v": 1, "type": "smoke", "nonce": self.nonce})
+        # The layer's public API, as a feature sends (no transaction here: sent at once).
+        api.send_to_connection(self.connection_ids[0], "smoke", nonce=self.nonce)
         self.browser.wait_for(
             self.sockets[0],
             lambda f: f.get("type") == "smoke" and f.get("nonce") == self.nonce,

@@ -7,3 +7,8 @@ class BaselineConfig(AppConfig):
     name = "bench.baseline"
     label = "bench_baseline"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from bench.baseline import management_endpoint
+
+        management_endpoint.install()

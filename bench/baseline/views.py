@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from django_aws_api_gateway_websockets.models import WebSocketSession
 
 from bench.baseline.models import BaselineRow
-from broadcasts.queue import enqueue_broadcast
+from realtime.broadcasts.queue import enqueue_broadcast
 
 
 @csrf_exempt

@@ -119,6 +119,8 @@ def gunicorn_replica(database_url: str, emulator_port: int, log_dir: Path) -> Ch
         "DEBUG": "false",
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
+        # Each replica's master serves liveness on a port of its own (one host, two replicas).
+        "OPS_PORT": str(free_port()),
         "ALLOWED_HOSTS": "localhost,127.0.0.1",
         "WS_INTEGRATION_HOST": INTEGRATION_HOST,
         "WS_GATEWAY_SECRET": GATEWAY_SECRET,

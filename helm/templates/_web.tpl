@@ -85,107 +85,88 @@ wsgateway/color
 {{- define "wsgateway.webPodTemplate" -}}
 {{- $ctx := .ctx -}}
 {{- $w := $ctx.Values.web -}}
+{{- $checksums := dict "checksum/config" (include "wsgateway.configData" $ctx | sha256sum) -}}
+{{- if $ctx.Values.secrets.create.enabled -}}
+{{- $_ := set $checksums "checksum/secret" (toJson $ctx.Values.secrets.create | sha256sum) -}}
+{{- end -}}
+{{- with $ctx.Values.secrets.rolloutToken -}}
+{{- $_ := set $checksums "checksum/secret-rollout-token" (. | sha256sum) -}}
+{{- end -}}
 metadata:
   labels:
-    {{- include "wsgateway.webLabels" . | nindent 4 }}
-    {{- with $w.podLabels }}
-    {{- toYaml . | nindent 4 }}
-    {{- end }}
-  annotations:
-    # Changed settings roll the pods.
-    checksum/config: {{ include "wsgateway.configData" $ctx | sha256sum }}
-    {{- if $ctx.Values.secrets.create.enabled }}
-    checksum/secret: {{ toJson $ctx.Values.secrets.create | sha256sum }}
-    {{- end }}
-    {{- with $ctx.Values.secrets.rolloutToken }}
-    checksum/secret-rollout-token: {{ . | sha256sum }}
-    {{- end }}
-    {{- with $w.podAnnotations }}
-    {{- toYaml . | nindent 4 }}
-    {{- end }}
+    {{- include "wsgateway.podLabels" (dict "labels" (include "wsgateway.webLabels" .) "component" $w) | nindent 4 }}
+  # Changed settings roll the pods (checksum/*).
+  {{- include "wsgateway.annotations" (dict "ctx" $ctx "annotations" (merge (deepCopy $checksums) (default dict $w.podAnnotations)) "common" false) | nindent 2 }}
 spec:
-  serviceAccountName: {{ include "wsgateway.serviceAccountName" (dict "ctx" $ctx "identity" "runtime") }}
-  automountServiceAccountToken: false
-  {{- include "wsgateway.podCommon" $ctx | nindent 2 }}
-  terminationGracePeriodSeconds: {{ $w.terminationGracePeriodSeconds }}
-  {{- with $w.priorityClassName }}
-  priorityClassName: {{ . }}
+  {{- include "wsgateway.podSpec" (dict "ctx" $ctx "identity" "runtime" "component" $w "fields" (include "wsgateway.webPodFields" .) "containers" (include "wsgateway.webContainer" .)) | nindent 2 }}
+{{- end -}}
+
+{{/* The web pod's scheduling and termination fields: (dict "ctx" $ "color" "") */}}
+{{- define "wsgateway.webPodFields" -}}
+{{- $ctx := .ctx -}}
+{{- $w := $ctx.Values.web -}}
+terminationGracePeriodSeconds: {{ $w.terminationGracePeriodSeconds }}
+{{- with $w.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- if or $w.topologySpread.enabled $w.extraTopologySpreadConstraints }}
+topologySpreadConstraints:
+  {{- if $w.topologySpread.enabled }}
+  - maxSkew: {{ $w.topologySpread.maxSkew }}
+    topologyKey: topology.kubernetes.io/zone
+    whenUnsatisfiable: {{ $w.topologySpread.zoneWhenUnsatisfiable }}
+    labelSelector:
+      matchLabels:
+        {{- include "wsgateway.selectorLabels" (dict "ctx" $ctx "component" "web") | nindent 8 }}
+    matchLabelKeys:
+      - pod-template-hash
+  - maxSkew: {{ $w.topologySpread.maxSkew }}
+    topologyKey: kubernetes.io/hostname
+    whenUnsatisfiable: {{ $w.topologySpread.nodeWhenUnsatisfiable }}
+    labelSelector:
+      matchLabels:
+        {{- include "wsgateway.selectorLabels" (dict "ctx" $ctx "component" "web") | nindent 8 }}
+    matchLabelKeys:
+      - pod-template-hash
   {{- end }}
-  {{- if or $w.topologySpread.enabled $w.extraTopologySpreadConstraints }}
-  topologySpreadConstraints:
-    {{- if $w.topologySpread.enabled }}
-    - maxSkew: {{ $w.topologySpread.maxSkew }}
-      topologyKey: topology.kubernetes.io/zone
-      whenUnsatisfiable: {{ $w.topologySpread.zoneWhenUnsatisfiable }}
-      labelSelector:
-        matchLabels:
-          {{- include "wsgateway.selectorLabels" (dict "ctx" $ctx "component" "web") | nindent 10 }}
-      matchLabelKeys:
-        - pod-template-hash
-    - maxSkew: {{ $w.topologySpread.maxSkew }}
-      topologyKey: kubernetes.io/hostname
-      whenUnsatisfiable: {{ $w.topologySpread.nodeWhenUnsatisfiable }}
-      labelSelector:
-        matchLabels:
-          {{- include "wsgateway.selectorLabels" (dict "ctx" $ctx "component" "web") | nindent 10 }}
-      matchLabelKeys:
-        - pod-template-hash
-    {{- end }}
-    {{- range $w.extraTopologySpreadConstraints }}
-    - {{- toYaml (merge (deepCopy .) (dict "labelSelector" (dict "matchLabels" (include "wsgateway.selectorLabels" (dict "ctx" $ctx "component" "web") | fromYaml)))) | nindent 6 }}
-    {{- end }}
+  {{- range $w.extraTopologySpreadConstraints }}
+  - {{- toYaml (merge (deepCopy .) (dict "labelSelector" (dict "matchLabels" (include "wsgateway.selectorLabels" (dict "ctx" $ctx "component" "web") | fromYaml)))) | nindent 4 }}
   {{- end }}
-  {{- with $w.nodeSelector }}
-  nodeSelector:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
-  {{- with $w.tolerations }}
-  tolerations:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
-  {{- with $w.affinity }}
-  affinity:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
-  containers:
-    - name: web
-      image: {{ include "wsgateway.colorImage" . }}
-      imagePullPolicy: {{ $ctx.Values.image.pullPolicy }}
-      command:
-        {{- toYaml $w.command | nindent 8 }}
-      ports:
-        - name: http
-          containerPort: {{ $w.containerPort }}
-          protocol: TCP
-        - name: ops
-          containerPort: {{ $w.opsPort }}
-          protocol: TCP
-      {{- $extra := list }}
-      {{- if $w.allowPodIpHost }}
-      {{- $extra = list (dict "name" "POD_IP" "valueFrom" (dict "fieldRef" (dict "fieldPath" "status.podIP"))) (dict "name" "ALLOWED_HOSTS" "value" (printf "%s,$(POD_IP)" (include "wsgateway.allowedHosts" $ctx))) }}
-      {{- end }}
-      env:
-        {{- include "wsgateway.env" (dict "ctx" $ctx "extra" $extra) | nindent 8 }}
-      envFrom:
-        {{- include "wsgateway.envFrom" (dict "ctx" $ctx) | nindent 8 }}
-      {{- range $probe := list "startupProbe" "livenessProbe" "readinessProbe" }}
-      {{ $probe }}:
-        {{- toYaml (index $w $probe) | nindent 8 }}
-      {{- end }}
-      lifecycle:
-        preStop:
-          # Endpoints and the load balancer stop routing here first; then gunicorn gets
-          # SIGTERM and GUNICORN_GRACEFUL_TIMEOUT for in-flight callbacks.
-          exec:
-            command: ["sleep", "{{ $w.preStopSleepSeconds }}"]
-      resources:
-        {{- toYaml $w.resources | nindent 8 }}
-      securityContext:
-        {{- toYaml $ctx.Values.containerSecurityContext | nindent 8 }}
-      volumeMounts:
-        {{- include "wsgateway.volumeMounts" $ctx | nindent 8 }}
-  volumes:
-    {{- include "wsgateway.volumes" $ctx | nindent 4 }}
+{{- end }}
+{{- with $w.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $w.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $w.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* The web container: (dict "ctx" $ "color" "") */}}
+{{- define "wsgateway.webContainer" -}}
+{{- $ctx := .ctx -}}
+{{- $w := $ctx.Values.web -}}
+{{- $env := list -}}
+{{- if $w.allowPodIpHost -}}
+{{- $env = list (dict "name" "POD_IP" "valueFrom" (dict "fieldRef" (dict "fieldPath" "status.podIP"))) (dict "name" "ALLOWED_HOSTS" "value" (include "wsgateway.allowedHosts" (dict "ctx" $ctx "podIp" true))) -}}
+{{- end -}}
+{{- $fields := dict
+  "ports" (list
+    (dict "name" "http" "containerPort" $w.containerPort "protocol" "TCP")
+    (dict "name" "ops" "containerPort" $w.opsPort "protocol" "TCP"))
+  "startupProbe" $w.startupProbe
+  "livenessProbe" $w.livenessProbe
+  "readinessProbe" $w.readinessProbe
+  "lifecycle" (dict "preStop" (dict "exec" (dict "command" (list "sleep" (toString $w.preStopSleepSeconds)))))
+-}}
+{{- /* preStop: endpoints and the load balancer stop routing here first; then gunicorn gets
+SIGTERM and GUNICORN_GRACEFUL_TIMEOUT for in-flight callbacks. */ -}}
+{{- include "wsgateway.appContainer" (dict "ctx" $ctx "name" "web" "image" (include "wsgateway.colorImage" .) "command" $w.command "env" $env "resources" $w.resources "fields" $fields) -}}
 {{- end -}}
 
 {{/* A web Deployment: (dict "ctx" $ "color" ""); `<fullname>-web` or `<fullname>-web-<color>`. */}}
@@ -199,6 +180,7 @@ metadata:
   namespace: {{ $ctx.Release.Namespace }}
   labels:
     {{- include "wsgateway.webLabels" . | nindent 4 }}
+  {{- include "wsgateway.annotations" (dict "ctx" $ctx) | nindent 2 }}
 spec:
   {{- if not (include "wsgateway.colorRunning" .) }}
   # The idle colour, scaled down: the Deployment stays so the next deploy or a rollback
@@ -216,7 +198,7 @@ spec:
     rollingUpdate:
       # Never below the desired count: API Gateway keeps calling while pods roll.
       maxUnavailable: 0
-      maxSurge: 25%
+      maxSurge: {{ $w.maxSurge }}
   template:
     {{- include "wsgateway.webPodTemplate" . | nindent 4 }}
 {{- end -}}
@@ -245,10 +227,7 @@ metadata:
   namespace: {{ $ctx.Release.Namespace }}
   labels:
     {{- include "wsgateway.labels" (dict "ctx" $ctx "component" "web") | nindent 4 }}
-  {{- with .annotations }}
-  annotations:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
+  {{- include "wsgateway.annotations" (dict "ctx" $ctx "annotations" .annotations) | nindent 2 }}
 spec:
   type: {{ $ctx.Values.web.service.type }}
   selector:
@@ -270,6 +249,7 @@ metadata:
   namespace: {{ .ctx.Release.Namespace }}
   labels:
     {{- include "wsgateway.webLabels" . | nindent 4 }}
+  {{- include "wsgateway.annotations" (dict "ctx" .ctx) | nindent 2 }}
 spec:
   scaleTargetRef:
     apiVersion: {{ .apiVersion }}
@@ -298,11 +278,14 @@ spec:
   {{- end }}
 {{- end -}}
 
-{{/* An Ingress to the Service of the same suffix: (dict "ctx" $ "suffix" "web" "host" "…") */}}
+{{/*
+An Ingress to the Service of the same suffix: (dict "ctx" $ "suffix" "web" "hosts" list "tls" list)
+Every host gets web.ingress.paths. With web.ingress.tls.enabled the first TLS entry covers the
+first host (web.ingress.tls.secretName); web.ingress.extraTls adds entries as given.
+*/}}
 {{- define "wsgateway.webIngress" -}}
 {{- $ctx := .ctx -}}
 {{- $i := $ctx.Values.web.ingress -}}
-{{- $host := .host -}}
 {{- $service := include "wsgateway.componentName" (dict "ctx" $ctx "suffix" .suffix) -}}
 apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -311,23 +294,17 @@ metadata:
   namespace: {{ $ctx.Release.Namespace }}
   labels:
     {{- include "wsgateway.labels" (dict "ctx" $ctx "component" "web") | nindent 4 }}
-  {{- with $i.annotations }}
-  annotations:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
+  {{- include "wsgateway.annotations" (dict "ctx" $ctx "annotations" $i.annotations) | nindent 2 }}
 spec:
   {{- with $i.className }}
   ingressClassName: {{ . }}
   {{- end }}
-  {{- if $i.tls.enabled }}
+  {{- with .tls }}
   tls:
-    - hosts:
-        - {{ $host | quote }}
-      {{- with $i.tls.secretName }}
-      secretName: {{ . }}
-      {{- end }}
+    {{- toYaml . | nindent 4 }}
   {{- end }}
   rules:
+    {{- range $host := .hosts }}
     - host: {{ $host | quote }}
       http:
         paths:
@@ -340,4 +317,52 @@ spec:
                 port:
                   name: http
           {{- end }}
+    {{- end }}
+{{- end -}}
+
+{{/* The TLS entries of the Ingress of `host` (the main or the preview one): (dict "ctx" $ "host" … "extra" true) */}}
+{{- define "wsgateway.ingressTls" -}}
+{{- $i := .ctx.Values.web.ingress -}}
+{{- $tls := list -}}
+{{- if $i.tls.enabled -}}
+{{- $entry := dict "hosts" (list .host) -}}
+{{- with $i.tls.secretName }}{{ $_ := set $entry "secretName" . }}{{ end -}}
+{{- $tls = append $tls $entry -}}
+{{- end -}}
+{{- if .extra -}}{{- $tls = concat $tls $i.extraTls -}}{{- end -}}
+{{- $tls | toJson -}}
+{{- end -}}
+
+{{/*
+A Gateway API HTTPRoute to the Service of the same suffix: (dict "ctx" $ "suffix" "web" "hostnames" list)
+The alternative to the Ingress for clusters whose controller implements the Gateway API: the
+Gateway (web.httpRoute.parentRefs) ends TLS and sends every path to the web Service.
+*/}}
+{{- define "wsgateway.webHttpRoute" -}}
+{{- $ctx := .ctx -}}
+{{- $r := $ctx.Values.web.httpRoute -}}
+{{- $service := include "wsgateway.componentName" (dict "ctx" $ctx "suffix" .suffix) -}}
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: {{ $service }}
+  namespace: {{ $ctx.Release.Namespace }}
+  labels:
+    {{- include "wsgateway.labels" (dict "ctx" $ctx "component" "web") | nindent 4 }}
+  {{- include "wsgateway.annotations" (dict "ctx" $ctx "annotations" $r.annotations) | nindent 2 }}
+spec:
+  parentRefs:
+    {{- toYaml $r.parentRefs | nindent 4 }}
+  hostnames:
+    {{- toYaml .hostnames | nindent 4 }}
+  rules:
+    - matches:
+        {{- range $r.paths }}
+        - path:
+            type: PathPrefix
+            value: {{ . }}
+        {{- end }}
+      backendRefs:
+        - name: {{ $service }}
+          port: {{ $ctx.Values.web.service.port }}
 {{- end -}}

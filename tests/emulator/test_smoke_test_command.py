@@ -5,9 +5,7 @@ import io
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
-from django_aws_api_gateway_websockets.models import clear_boto3_client_cache
 
-from realtime.management_endpoint import install_management_endpoint_redirect
 from tests.support import gateway as gw
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -27,8 +25,6 @@ def smoke_env(monkeypatch, settings, django_emulator, django_web, smoke_user):
     emulator = django_emulator()
     # Step 7 posts from this process, through the emulator as the web processes do.
     settings.WS_MANAGEMENT_ENDPOINT_URL = emulator.url
-    install_management_endpoint_redirect()
-    clear_boto3_client_cache()
     for name, value in {
         "SMOKE_BASE_URL": django_web.url,
         "SMOKE_WS_URL": f"ws://127.0.0.1:{emulator.port}/{gw.STAGE}",
@@ -41,7 +37,6 @@ def smoke_env(monkeypatch, settings, django_emulator, django_web, smoke_user):
     }.items():
         monkeypatch.setenv(name, value)
     yield
-    clear_boto3_client_cache()
 
 
 def run_smoke_test() -> tuple[str, int]:

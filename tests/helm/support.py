@@ -4,6 +4,7 @@ own engine: no helm binary), and small helpers over the rendered objects."""
 import copy
 import functools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,12 @@ WORKLOAD_KINDS = ("Deployment", "Rollout", "Job", "CronJob", "Pod")
 # Custom resources of Argo Rollouts: kubernetes-validate has no schema for them, so
 # tests/helm/test_bluegreen.py checks their structure instead.
 ARGO_KINDS = ("Rollout", "AnalysisTemplate")
+# Every custom resource the chart or its CI values render, none known to kubernetes-validate:
+# Argo's, the Gateway API's HTTPRoute and External Secrets' ExternalSecret (their structure is
+# checked in tests/helm/test_bluegreen.py and test_chart_extensions.py).
+CUSTOM_KINDS = (*ARGO_KINDS, "HTTPRoute", "ExternalSecret")
+# extraObjects are the user's own manifests, rendered as given.
+EXTRA_OBJECTS_TEMPLATE = "wsgateway/templates/extra-objects.yaml"
 
 
 def workloads(objects: list[dict]) -> list[dict]:
@@ -145,6 +152,20 @@ def web_workloads(objects: list[dict]) -> list[dict]:
     ]
 
 
+def chart_objects(objects: list[dict]) -> list[dict]:
+    """The chart's own objects, without the user's extraObjects."""
+    return [o for o in objects if o["_template"] != EXTRA_OBJECTS_TEMPLATE]
+
+
+def app_containers(obj: dict) -> list[dict]:
+    """The containers the chart itself renders (wsgateway.appContainer): the first container
+    of every pod, and the smoke test's wait step; the others are the user's initContainers
+    and sidecars."""
+    spec = pod_spec(obj)
+    waits = [c for c in spec.get("initContainers", []) if c["name"] == "wait-for-service"]
+    return [spec["containers"][0], *waits]
+
+
 def is_hook(obj: dict) -> bool:
     return HOOK_ANNOTATION in (obj["metadata"].get("annotations") or {})
 
@@ -156,3 +177,54 @@ def variants() -> dict[str, dict[str, Any]]:
     for path in CI_VALUES:
         found[f"ci:{path.name}"] = values_for(path)
     return found
+
+
+def expand(value: str, known: dict[str, str]) -> str:
+    """Kubernetes' $(VAR) expansion: earlier variables only; $$ escapes."""
+
+    def replace(match: re.Match) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        return known.get(match.group(1), match.group(0))
+
+    return re.sub(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)", replace, value)
+
+
+def resolve_env(container: dict, objects: list[dict], pod_ip: str) -> dict[str, str]:
+    """A container's environment as the kubelet builds it from the rendered objects: envFrom
+    first, then each env entry in order (values expanded, secretKeyRef and configMapKeyRef
+    read from the Secrets and ConfigMaps in `objects`, stringData or data as given)."""
+    config_maps = {
+        o["metadata"]["name"]: o.get("data", {}) for o in objects if o["kind"] == "ConfigMap"
+    }
+    secrets = {
+        o["metadata"]["name"]: o.get("stringData", {}) for o in objects if o["kind"] == "Secret"
+    }
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        if "configMapRef" in source:
+            env.update(config_maps[source["configMapRef"]["name"]])
+        else:
+            env.update(secrets[source["secretRef"]["name"]])
+    for entry in container.get("env", []):
+        name = entry["name"]
+        if "value" in entry:
+            env[name] = expand(entry["value"], env)
+            continue
+        source = entry["valueFrom"]
+        if "fieldRef" in source:
+            fields = {"status.podIP": pod_ip, "metadata.namespace": NAMESPACE}
+            env[name] = fields[source["fieldRef"]["fieldPath"]]
+        else:
+            kind, store = (
+                ("secretKeyRef", secrets)
+                if "secretKeyRef" in source
+                else ("configMapKeyRef", config_maps)
+            )
+            ref = source[kind]
+            data = store[ref["name"]]
+            if ref["key"] in data:
+                env[name] = data[ref["key"]]
+            else:
+                assert ref.get("optional"), f"{name}: {ref['name']} has no key {ref['key']}"
+    return env

@@ -175,10 +175,16 @@ def test_preview_smoke_test_targets_the_idle_colour_while_it_runs():
 def test_connection_budget_counts_both_running_colours():
     notes = support.render_templates(GREEN_LIVE)["wsgateway/templates/NOTES.txt"]
     assert "green is live behind wsgateway-web" in notes
-    assert "total: 61" in notes  # 1 colour x 3 x 2 x 6 + 4 x 6 + 1
+    # 1 colour x (3 replicas + 1 surging) x 2 workers x 6 + 4 CronJobs x 6 + 1
+    assert "total: 73" in notes
     both = support.merge(GREEN_LIVE, {"blueGreen": {"blue": {"running": True}}})
     notes = support.render_templates(both)["wsgateway/templates/NOTES.txt"]
-    assert "total: 97" in notes  # 2 colours x 3 x 2 x 6 + 4 x 6 + 1
+    assert "total: 121" in notes  # 2 colours x (3 + 1) x 2 x 6 + 4 x 6 + 1
+    # An Argo Rollout starts a whole preview ReplicaSet (counted as the second colour) and
+    # surges no further.
+    argo = support.merge(ARGO, {"web": {"autoscaling": {"maxReplicas": 6}}})
+    notes = support.render_templates(argo)["wsgateway/templates/NOTES.txt"]
+    assert "total: 169" in notes  # 2 x (6 + 0) x 2 x 6 + 4 x 6 + 1
     refused = support.merge(both, {"database": {"maxConnections": 90}})
     with pytest.raises(support.helm().HelmError, match="connection budget"):
         support.render(refused)

@@ -106,54 +106,6 @@ def release(image, database_url) -> list[dict]:
 # --- from a rendered pod spec to `docker run` ---------------------------------------------
 
 
-def expand(value: str, known: dict[str, str]) -> str:
-    """Kubernetes' $(VAR) expansion: earlier variables only; $$ escapes."""
-
-    def replace(match: re.Match) -> str:
-        if match.group(0) == "$$":
-            return "$"
-        return known.get(match.group(1), match.group(0))
-
-    return re.sub(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)", replace, value)
-
-
-def resolve_env(container: dict, objects: list[dict]) -> dict[str, str]:
-    config_maps = {
-        o["metadata"]["name"]: o.get("data", {}) for o in objects if o["kind"] == "ConfigMap"
-    }
-    secrets = {
-        o["metadata"]["name"]: o.get("stringData", {}) for o in objects if o["kind"] == "Secret"
-    }
-    env: dict[str, str] = {}
-    for source in container.get("envFrom", []):
-        if "configMapRef" in source:
-            env.update(config_maps[source["configMapRef"]["name"]])
-        else:
-            env.update(secrets[source["secretRef"]["name"]])
-    for entry in container.get("env", []):
-        name = entry["name"]
-        if "value" in entry:
-            env[name] = expand(entry["value"], env)
-            continue
-        source = entry["valueFrom"]
-        if "fieldRef" in source:
-            fields = {"status.podIP": POD_IP, "metadata.namespace": support.NAMESPACE}
-            env[name] = fields[source["fieldRef"]["fieldPath"]]
-        else:
-            kind, store = (
-                ("secretKeyRef", secrets)
-                if "secretKeyRef" in source
-                else ("configMapKeyRef", config_maps)
-            )
-            ref = source[kind]
-            data = store[ref["name"]]
-            if ref["key"] in data:
-                env[name] = data[ref["key"]]
-            else:
-                assert ref.get("optional"), f"{name}: {ref['name']} has no key {ref['key']}"
-    return env
-
-
 def tmpfs_size(quantity: str) -> str:
     number, unit = QUANTITY.match(quantity).groups()
     return f"{number}{(unit or '')[:1].lower()}"
@@ -188,7 +140,7 @@ def run_args(obj: dict, container: dict, objects: list[dict], name: str) -> list
             args += ["--shm-size", size]
         else:
             args += ["--tmpfs", f"{mount['mountPath']}:rw,nosuid,nodev,size={size},mode=1777"]
-    for key, value in resolve_env(container, objects).items():
+    for key, value in support.resolve_env(container, objects, POD_IP).items():
         args += ["--env", f"{key}={value}"]
     command = container.get("command", [])
     if command:

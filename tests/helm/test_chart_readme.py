@@ -30,12 +30,46 @@ def test_every_value_is_documented():
 def test_every_documented_value_is_in_the_schema():
     module = generator()
     schema = json.loads((support.CHART / "values.schema.json").read_text())
+
+    def resolved(node: dict) -> dict:
+        """A schema node with its `$ref` (into `$defs`) followed."""
+        while "$ref" in node:
+            node = schema["$defs"][node["$ref"].removeprefix("#/$defs/")]
+        return node
+
     for key, _ in module.documented_keys((support.CHART / "values.yaml").read_text()):
         node = schema
         for part in key.split("."):
+            node = resolved(node)
             properties = node.get("properties", {})
             node = properties[part] if part in properties else node["additionalProperties"]
         assert node is not None, key
+
+
+def test_the_schema_keeps_repeated_shapes_in_defs_and_stays_strict():
+    schema = json.loads((support.CHART / "values.schema.json").read_text())
+    text = json.dumps(schema)
+    for shape in ("resources", "probe", "imageDigest", "containers", "cronJob"):
+        assert text.count(f'"#/$defs/{shape}"') >= 2, shape
+    assert '"requests"' not in json.dumps(schema["properties"])  # resources only in $defs
+
+    def objects(node, path="#"):
+        if isinstance(node, dict):
+            if node.get("type") == "object" and "properties" in node:
+                yield path, node
+            for key, value in node.items():
+                yield from objects(value, f"{path}/{key}")
+        elif isinstance(node, list):
+            for item in node:
+                yield from objects(item, path)
+
+    # Every object the chart defines refuses unknown keys, except the user's own containers
+    # and list entries passed to Kubernetes as given.
+    open_by_design = {"#/$defs/container", "#/$defs/probe/properties/httpGet"}
+    for path, node in objects(schema):
+        if path in open_by_design or "/items" in path:
+            continue
+        assert node.get("additionalProperties") is False, path
 
 
 def test_readme_is_up_to_date():
@@ -51,5 +85,11 @@ def test_readme_lists_the_main_parameters():
         "web.autoscaling.enabled",
         "migrations.mode",
         "cronjobs.jobs",
+        "database.existingSecret",
+        "secrets.gateway.existingSecret",
+        "extraObjects",
+        "commonAnnotations",
+        "web.sidecars",
+        "web.httpRoute.enabled",
     ):
         assert f"| `{key}` |" in readme

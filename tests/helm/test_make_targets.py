@@ -1,5 +1,6 @@
-"""`make deploy ENV=…` and `make smoke-test-cluster ENV=…` wrap the real helm CLI: they print
-the command, run it with the environment's values, and fail clearly without helm or ENV."""
+"""`make deploy ENV=…`, `make smoke-test-cluster ENV=…` and `make diff ENV=…` wrap the real
+helm CLI: they print the command, run it with the environment's values, and fail clearly
+without helm or ENV."""
 
 import os
 import shutil
@@ -67,3 +68,39 @@ def test_env_is_required_and_must_exist():
     assert missing.returncode != 0 and "ENV is required" in missing.stderr
     unknown = make("deploy", "ENV=qa")
     assert unknown.returncode != 0 and "no k8s/environments/qa/values.yaml" in unknown.stderr
+
+
+def fake_tool(folder, name: str, script: str):
+    """An executable `name` in `folder` running `script` (sh), logging its arguments."""
+    log = folder / f"{name}-args"
+    path = folder / name
+    path.write_text(f'#!/bin/sh\necho "$@" >> {log}\n{script}\n')
+    path.chmod(0o755)
+    return path, log
+
+
+def test_diff_without_the_plugin_compares_the_rendered_release_with_kubectl(tmp_path):
+    helm, helm_log = fake_tool(
+        tmp_path,
+        "helm",
+        '[ "$1" = diff ] && exit 1\nprintf "kind: ConfigMap\\nmetadata:\\n  name: x\\n"',
+    )
+    kubectl, kubectl_log = fake_tool(tmp_path, "kubectl", "cat > /dev/null; exit 1")
+    result = make("diff", "ENV=prod", "IMAGE_TAG=2.0.0", f"HELM={helm}", f"KUBECTL={kubectl}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    template = helm_log.read_text().splitlines()[-1]
+    assert template.startswith("template wsgateway helm --namespace wsgateway-prod")
+    assert "-f k8s/environments/prod/values.yaml --set image.tag=2.0.0" in template
+    assert template.endswith("--no-hooks --skip-tests")
+    assert kubectl_log.read_text().startswith("diff --namespace wsgateway-prod -f ")
+    assert "the differences above are what make deploy ENV=prod would apply" in result.stdout
+
+
+def test_diff_uses_the_helm_diff_plugin_when_installed(tmp_path):
+    helm, log = fake_tool(tmp_path, "helm", "exit 0")
+    result = make("diff", "ENV=staging", f"HELM={helm}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert log.read_text().splitlines()[-1] == (
+        "diff upgrade wsgateway helm --namespace wsgateway-staging "
+        "-f k8s/environments/staging/values.yaml"
+    )

@@ -1,4 +1,5 @@
-"""yamllint over the chart's values, its CI variants and everything under k8s/."""
+"""yamllint over the chart's values, its CI variants, everything under k8s/ and the GitHub
+workflows."""
 
 from tests.helm import support
 
@@ -14,6 +15,7 @@ def test_yaml_files_pass_yamllint():
         support.CHART / "values.yaml",
         *support.CI_VALUES,
         *sorted((support.ROOT / "k8s").rglob("*.yaml")),
+        *sorted((support.ROOT / ".github" / "workflows").glob("*.yaml")),
     ]
     problems = [
         f"{path.relative_to(support.ROOT)}:{problem.line}: {problem.desc} ({problem.rule})"

@@ -1,17 +1,13 @@
 from django.db import migrations
 
 
-def create_channel_permissions(apps, schema_editor):
-    from realtime.channels import sync_channel_permissions
-
-    sync_channel_permissions(apps.get_model("django_aws_api_gateway_websockets", "ChannelPermission"))
-
-
 class Migration(migrations.Migration):
+    """Once created the example's channel rows; they now come from the features' channel
+    declarations, synced after every migrate (realtime/channels.py). Kept as the first node
+    of this app's migration graph."""
+
     dependencies = [
         ("django_aws_api_gateway_websockets", "0015_alter_apigateway_provisioning_status"),
     ]
 
-    operations = [
-        migrations.RunPython(create_channel_permissions, migrations.RunPython.noop),
-    ]
+    operations = []

@@ -2,14 +2,16 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from realtime.channels import CHANNELS, sync_channel_permissions
+from realtime.channels import declared, sync_channel_permissions
 
 
 class Command(BaseCommand):
-    help = "Create or update the ChannelPermission rows listed in realtime/channels.py."
+    help = "Create or update the ChannelPermission row of every channel the features declare."
 
     def handle(self, *args, **options) -> None:
         created = sync_channel_permissions()
         self.stdout.write(
-            json.dumps({"event": "channels.synced", "channels": len(CHANNELS), "created": created})
+            json.dumps(
+                {"event": "channels.synced", "channels": len(declared()), "created": created}
+            )
         )

@@ -1,0 +1,1 @@
+"""The real-time features, each a Django app built only on ``realtime.api``."""

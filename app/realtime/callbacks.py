@@ -1,0 +1,320 @@
+"""API Gateway's callbacks (``ws/connect``, ``ws/default``, ``ws/disconnect``), hardened.
+
+Every check and limit lives here, below every feature: the gateway secret and headers, the
+admission (rate limits and the connection cap, held across replicas), the one-time token,
+the channel rules, the message budget and protocol versions, and the package's known gaps
+closed (docs/security.md lists them). Features only register handlers and declare channels
+(``realtime.api``); a frame reaches its handler once every check has passed.
+"""
+
+import re
+from typing import Any
+
+import structlog
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Exists
+from django.http import HttpResponse, JsonResponse
+from django_aws_api_gateway_websockets.conf import get_setting
+from django_aws_api_gateway_websockets.models import (
+    ApiGateway,
+    WebSocketSession,
+    hash_session_key,
+    hash_user_auth,
+    serialise_message,
+)
+
+from realtime import admission, handlers, limits
+from realtime.adapter import PackageView
+from realtime.broadcasts.queue import BROADCAST_PERMISSION, enqueue_broadcast, may_broadcast
+from realtime.client_ip import client_ip, rate_limit_key
+from realtime.handlers import Message, Refused
+from realtime.management_api import Target, reply
+from realtime.protocol import accepted_versions, client_version, frame, reference
+from realtime.refusals import Refusal
+
+log = structlog.get_logger(__name__)
+
+
+class CallbackView(PackageView):
+    USE_WS_TOKEN = True
+    ALLOW_UNLISTED_CHANNELS = False
+    # Every frame goes to ``default``, which runs the handler a feature registered for it.
+    ALLOWED_HANDLERS = {"default"}
+    # The package's count-then-insert limit over-admits under concurrency; ``connect``
+    # applies ``realtime.admission`` instead, with the same settings.
+    RATE_LIMIT_ENABLED = False
+    # Errors are logged as JSON; containers do not send mail.
+    SEND_EXCEPTION_MAIL = False
+    # ``re.match`` with ``$`` accepts a trailing newline; names are checked with fullmatch.
+    CHANNEL_NAME_PATTERN = re.compile(r"[a-zA-Z0-9_-]+")
+    # The protocol version the current caller speaks (set by ``default``).
+    client_version: int | None = None
+
+    # --- The package's hooks (realtime.adapter) ---------------------------------------
+
+    def client_ip(self, request) -> str:
+        """Gap 1: count proxy hops from the right, not the client-written first entry."""
+        return client_ip(
+            request.headers.get("X-Forwarded-For", ""),
+            request.META.get("REMOTE_ADDR", ""),
+            settings.TRUSTED_PROXY_HOPS,
+        )
+
+    def valid_channel_name(self, channel_name) -> bool:
+        """Gap 3: the whole name must match, so ``room1\\n`` is refused."""
+        return (
+            isinstance(channel_name, str)
+            and len(channel_name) <= self.MAX_CHANNEL_NAME_LENGTH
+            and self.CHANNEL_NAME_PATTERN.fullmatch(channel_name) is not None
+        )
+
+    def refuse(self, refusal: Refusal) -> HttpResponse:
+        """Gap 7: log the refusal as a named event; answer without configuration details."""
+        if refusal.status == 403:
+            user_id = getattr(self.request.user, "pk", None)
+            log.warning(refusal.event, reason=refusal.reason, user_id=user_id)
+        else:
+            log.warning(refusal.event, reason=refusal.reason)
+        return refusal.response()
+
+    def find_gateway(self, request) -> ApiGateway | None:
+        """The gateway lookup; on $connect the same query also tells whether the connection
+        id already has a session (gap 4), which saves a round trip on every connect."""
+        gateways = ApiGateway.objects.filter(api_id=request.headers["X-Amzn-Apigateway-Api-Id"])
+        if self.kwargs.get("route") == "connect":
+            taken = WebSocketSession.objects.filter(
+                connection_id=request.headers.get("Connectionid", "")
+            )
+            gateways = gateways.annotate(connection_id_taken=Exists(taken))
+        return gateways.first()
+
+    def session_loaded(self, session: WebSocketSession) -> None:
+        structlog.contextvars.bind_contextvars(
+            channel=session.channel_name, user_id=session.user_id
+        )
+
+    def get_channel_permission(self, channel_name: str):
+        """The package's override point for caching the channel's row."""
+        return admission.channel_permission(channel_name)
+
+    def permission_denied(self, request, *args, **kwargs) -> HttpResponse:
+        return self.refuse(Refusal.CHANNEL_RULE)
+
+    def invalid_gateway_secret(self, request, *args, **kwargs) -> HttpResponse:
+        log.warning("ws.gateway_secret.invalid")
+        return super().invalid_gateway_secret(request, *args, **kwargs)
+
+    # --- $connect ---------------------------------------------------------------------
+
+    def connect(self, request, *args, **kwargs) -> HttpResponse:
+        connection_id = request.headers.get("Connectionid", "")
+        structlog.contextvars.bind_contextvars(channel=request.GET.get("channel", "")[:128])
+        if self.api_gateway.connection_id_taken:
+            return self._duplicate_connect(connection_id)
+        # Junk (bad headers, no signed-in session, a malformed channel) is refused before the
+        # admission's locks and writes, so a flood of it costs no rate-limit row.
+        refusal = self._cheap_refusal(request)
+        if refusal:
+            return self.refuse(refusal)
+
+        ip_address = rate_limit_key(self.client_ip(request), settings.WS_RATE_LIMIT_IPV6_PREFIX)
+        # The session cookie's user: the per-user limit, and the owner the token must have.
+        user = request.user
+        try:
+            # Gap 2: the advisory locks taken by admit() serialise count-then-record per IP
+            # and per user until this transaction commits, across every replica.
+            with transaction.atomic():
+                verdict = admission.admit(
+                    ip_address,
+                    user,
+                    self.RATE_LIMIT_MAX_ATTEMPTS,
+                    self.RATE_LIMIT_WINDOW_MINUTES,
+                    settings.WS_MAX_CONNECTIONS_PER_USER,
+                )
+                response = self.refuse(verdict) if verdict else self._checked_connect(request)
+                opened = response.status_code < 300
+                admission.record_attempt(ip_address, user, successful=opened)
+        except IntegrityError:
+            # Gap 4: a concurrent duplicate $connect lost on the unique connection id. Its
+            # transaction, token included, was rolled back: record its attempt on its own.
+            admission.record_attempt(ip_address, user, successful=False)
+            return self._duplicate_connect(connection_id)
+        except OperationalError as error:
+            # lock_timeout or statement_timeout (DB_*_TIMEOUT_MS): the admission's locks are
+            # held by a stalled transaction. Nothing was written; the client retries.
+            log.warning("ws.connect.busy", reason=type(error.__cause__ or error).__name__)
+            return HttpResponse("Busy, try again", status=503)
+
+        if opened:
+            log.info("ws.connect.accepted", user_id=getattr(request.user, "pk", None))
+        return response
+
+    def _cheap_refusal(self, request) -> Refusal | None:
+        """The connect checks that take no lock and write nothing: the handshake headers,
+        the channel name's form, a signed-in session (the token must belong to its user, so
+        without one no token can pass)."""
+        refusal = self.handshake_refusal(request)
+        if refusal:
+            return refusal
+        if self.requested_channel(request) is None:
+            return Refusal.CHANNEL_INVALID
+        if self.USE_WS_TOKEN and not (
+            request.session.session_key and request.user.is_authenticated
+        ):
+            return Refusal.NO_SESSION
+        return None
+
+    def _checked_connect(self, request) -> HttpResponse:
+        """The connect checks that need the admission (``_cheap_refusal`` ran the others).
+
+        Gap 5: every check that can refuse runs before anything is written, then the token
+        is spent (one UPDATE, ``admission.consume_token``) and the session row written, in
+        the caller's transaction: a refused connect spends nothing and needs no savepoint.
+        The token must belong to the session's signed-in user, so the channel rules see the
+        same user before and after it; the package checks the token before the channel, so
+        a request failing both is refused as forbidden (403) here, not as a bad token (400).
+        """
+        channel_name = self.requested_channel(request)
+        if not self.can_join_channel(request, channel_name):
+            return self.refuse(Refusal.CHANNEL_RULE)
+        if self.USE_WS_TOKEN and not admission.consume_token(
+            request.GET.get("ws_token", ""),
+            request.session.session_key,
+            request.user,
+            get_setting("token_expiry_seconds"),
+        ):
+            return self.refuse(Refusal.TOKEN_INVALID)
+        self._create_session(request, channel_name)
+        return JsonResponse({})
+
+    def _create_session(self, request, channel_name: str) -> None:
+        user = request.user if request.user.is_authenticated else None
+        session_key = getattr(getattr(request, "session", None), "session_key", None)
+        WebSocketSession.objects.create(
+            connection_id=request.headers["Connectionid"],
+            channel_name=channel_name,
+            user=user,
+            api_gateway=self.api_gateway,
+            session_key_hash=hash_session_key(session_key) if session_key else "",
+            auth_hash=hash_user_auth(user) if user else "",
+        )
+
+    def _duplicate_connect(self, connection_id: str) -> HttpResponse:
+        """Gap 4: a repeated $connect changes nothing. It succeeds while the first one's
+        session is open (API Gateway retried it), and is refused once that has closed."""
+        if WebSocketSession.objects.filter(connection_id=connection_id, connected=True).exists():
+            log.info("ws.connect.duplicate")
+            return JsonResponse({})
+        return self.refuse(Refusal.CONNECTION_ID_REUSED)
+
+    # --- $disconnect ------------------------------------------------------------------
+
+    def disconnect(self, request, *args, **kwargs):
+        response = super().disconnect(request, *args, **kwargs)
+        if response is None:
+            log.info("ws.disconnected")
+        return response
+
+    # --- $default: every client frame -------------------------------------------------
+
+    def default(self, request, *args, **kwargs) -> HttpResponse:
+        """Within the connection's message budget and in a protocol version this release
+        accepts, run the handler the frame names. Over budget: 429 and
+        ``ws.message.rate_limited``, with an error frame for the first refusal only. An
+        unknown version: the versions the client may use, in the oldest of them."""
+        self.client_version = client_version(self.body)
+        spend = limits.spend_message_budget(
+            self.websocket_session.pk, settings.WS_MESSAGES_PER_SECOND, settings.WS_MESSAGE_BURST
+        )
+        if not spend.allowed:
+            log.warning("ws.message.rate_limited", first=spend.first_refusal)
+            if spend.first_refusal:
+                version = self.client_version or min(accepted_versions())
+                self.reply("error", version=version, error="rate limited")
+            return HttpResponse("Too many messages", status=429)
+        if self.client_version is None:
+            supported = sorted(accepted_versions())
+            log.warning("ws.message.unsupported_version", version=str(self.body.get("v"))[:16])
+            self.reply(
+                "error",
+                version=supported[0],
+                error="unsupported protocol version",
+                supported=supported,
+            )
+            return self.refuse(Refusal.BAD_FORMAT)
+        return self._run_handler(request)
+
+    def _run_handler(self, request) -> HttpResponse:
+        """The feature's handler for the frame's action (``handler``, else ``action``, as the
+        package selects), or an error frame if no feature offers it."""
+        name = self.body.get(self.handler_selection_key) or self.body.get(self.route_selection_key)
+        feature_handler = handlers.registered(str(name))
+        if feature_handler is None:
+            log.info("ws.message.unknown_handler")
+            self.reply("error", error="unknown action")
+            return JsonResponse({})
+        session = self.websocket_session
+        message = Message(
+            body=self.body,
+            user=request.user,
+            connection_id=session.connection_id,
+            channel=session.channel_name,
+            version=self.client_version,
+            _view=self,
+        )
+        try:
+            feature_handler(message)
+        except Refused as refused:
+            if refused.error:
+                self.reply("error", error=refused.error)
+            return self.refuse(refused.refusal)
+        return JsonResponse({})
+
+    # --- What a handler's Message does (realtime.handlers) ----------------------------
+
+    def reply(self, kind: str, version: int | None = None, **fields: Any) -> None:
+        """Answer the caller in the protocol version it spoke, echoing its ``ref``."""
+        data = frame(kind, version or self.client_version, ref=reference(self.body), **fields)
+        session = self.websocket_session
+        gateway = self.api_gateway
+        target = Target(session.pk, session.connection_id, gateway.api_id, gateway.stage_name)
+        reply([target], serialise_message(data))
+
+    def join(self, channel: str) -> None:
+        """Move this connection to ``channel``, if its rule allows the sender."""
+        if not self.valid_channel_name(channel):
+            raise Refused(Refusal.CHANNEL_INVALID)
+        if not self.can_join_channel(self.request, channel):
+            raise Refused(Refusal.CHANNEL_RULE)
+        session = self.websocket_session
+        session.channel_name = channel
+        # Only what changed: a full save would write back the copy loaded at the start of
+        # the request, undoing request_count and connected changes made since.
+        session.save(update_fields=["channel_name", "updated_on"])
+        structlog.contextvars.bind_contextvars(channel=channel)
+        log.info("ws.channel.joined")
+
+    def leave(self) -> None:
+        session = self.websocket_session
+        session.channel_name = ""
+        session.save(update_fields=["channel_name", "updated_on"])
+        log.info("ws.channel.left")
+
+    def broadcast(self, channel: str, kind: str, **fields: Any) -> int:
+        """Queue a frame for ``channel`` from the sender: the broadcast permission, the
+        channel's rule (a listed channel they could join) and the per-user rate first."""
+        user = self.request.user
+        if not user.has_perm(BROADCAST_PERMISSION):
+            raise Refused(Refusal.NO_BROADCAST_PERMISSION, error="permission denied")
+        if not self.valid_channel_name(channel):
+            raise Refused(Refusal.CHANNEL_INVALID)
+        if not self.can_join_channel(self.request, channel):
+            raise Refused(Refusal.CHANNEL_RULE, error="permission denied")
+        # The rate's count and the row's insert under the user's lock; the reply after the
+        # commit, so a slow Management API never holds the lock.
+        with transaction.atomic():
+            if not may_broadcast(user, settings.WS_BROADCASTS_PER_MINUTE):
+                raise Refused(Refusal.BROADCAST_RATE_LIMITED, error="rate limited")
+            payload = frame(kind, channel=channel, sender=user.get_username(), **fields)
+            return enqueue_broadcast(channel, payload, sender=user).pk
