@@ -3,7 +3,7 @@
 answers as it should, the Management API is the faithful fake of tests/support, and Django's
 settings are the production example's (k8s/environments/prod/values.yaml)."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from unittest import mock
 
@@ -36,7 +36,6 @@ class Environment:
     resolver: FakeResolver
     management_api: Any
     region: str = REGION
-    overrides: dict = field(default_factory=dict)
 
     @property
     def target(self) -> str:
