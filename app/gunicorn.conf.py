@@ -8,8 +8,13 @@ API Gateway callbacks finish.
 import os
 from pathlib import Path
 
+import environ
+
 from observability import ops_port
 from observability.logging_config import configure_logging
+
+# The variables are read as Django's settings read theirs (django-environ).
+env = environ.Env()
 
 # Web processes answer inside API Gateway's 29 s: bound what one statement, one lock wait
 # (the admission's advisory locks) and one idle transaction may take. Set here, before the
@@ -20,23 +25,23 @@ os.environ.setdefault("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", "30000")
 # A callback waits this long for a pooled connection, not the 10 s a cron command may.
 os.environ.setdefault("DB_POOL_TIMEOUT", "3")
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+bind = f"0.0.0.0:{env.int('PORT', default=8000)}"
 # Liveness, from the master (observability/ops_port.py); the Ingress never routes to it.
-OPS_PORT = int(os.environ.get("OPS_PORT", "8081"))
+OPS_PORT = env.int("OPS_PORT", default=8081)
 worker_class = "gthread"
-workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+workers = env.int("GUNICORN_WORKERS", default=2)
+threads = env.int("GUNICORN_THREADS", default=4)
 # API Gateway gives an integration 29 s; a request still running after that is lost anyway.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "35"))
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
+timeout = env.int("GUNICORN_TIMEOUT", default=35)
+graceful_timeout = env.int("GUNICORN_GRACEFUL_TIMEOUT", default=20)
 # Longer than a load balancer's idle timeout (ALB: 60 s), so it never reuses a closed socket.
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
-max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
+keepalive = env.int("GUNICORN_KEEPALIVE", default=75)
+max_requests = env.int("GUNICORN_MAX_REQUESTS", default=2000)
+max_requests_jitter = env.int("GUNICORN_MAX_REQUESTS_JITTER", default=200)
 # The worker heartbeat file must live on a writable tmpfs under a read-only root filesystem.
 worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108
 # Peers whose X-Forwarded-Proto/-For gunicorn believes (the load balancer's subnets).
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+forwarded_allow_ips = env.str("FORWARDED_ALLOW_IPS", default="127.0.0.1,::1")
 # ...but no path header from anyone, trusted or not: gunicorn's default (SCRIPT_NAME,
 # PATH_INFO) let a client's SCRIPT_NAME, passed on by the ALB, move routing or raise a 500.
 forwarder_headers = ""
@@ -48,7 +53,7 @@ accesslog = "-"
 errorlog = "-"
 logger_class = "observability.gunicorn_logger.StructuredAccessLogger"
 logconfig_dict = configure_logging(
-    os.environ.get("LOG_FORMAT", "json"), os.environ.get("LOG_LEVEL", "INFO")
+    env.str("LOG_FORMAT", default="json"), env.str("LOG_LEVEL", default="INFO")
 )
 
 

@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
 from bench.plan import FULL, SMOKE
 from bench.report.figures import Figures
 from bench.run import report, run
+from devtools.console import say
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     figures = run(plan, write_docs=not args.smoke)
     if figures.problems:
-        print("==> the run is not valid:\n  " + "\n  ".join(figures.problems), file=sys.stderr)
+        say("the run is not valid:\n  " + "\n  ".join(figures.problems), sys.stderr)
         return 1
     return 0
 

@@ -3,15 +3,15 @@
 import asyncio
 import importlib
 import os
-import resource
 import tempfile
 from pathlib import Path
 
 from bench.plan import Plan
 from bench.report.figures import Figures
 from bench.stack import database
-from bench.stack.processes import API_ID, INTEGRATION_HOST, STAGE
+from bench.stack.processes import API_ID, INTEGRATION_HOST, STAGE, raise_open_files_limit
 from bench.stack.stack import Stack
+from devtools.console import say
 
 REPO_DIR = database.REPO_DIR
 DOCUMENT = REPO_DIR / "docs" / "performance.md"
@@ -66,12 +66,6 @@ def _session_row_bytes(url: str) -> float:
     return size / max(rows, 1)
 
 
-def _raise_open_files_limit() -> None:
-    """10,000 clients here, 10,000 sockets in the emulator (which inherits the limit)."""
-    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
 async def _scenarios(bench) -> None:
     from bench.scenarios.emulator import emulator_alone
     from bench.scenarios.fanout import fanout
@@ -91,12 +85,12 @@ def run(plan: Plan, write_docs: bool) -> Figures:
     if write_docs:
         # The chart needs matplotlib (the dev extra): fail now, not after the whole run.
         importlib.import_module("bench.report.chart")
-    _raise_open_files_limit()
+    raise_open_files_limit()
     work_dir = Path(tempfile.mkdtemp(prefix=f"wsbench-{plan.name}-"))
     stack = Stack(work_dir)
     figures = Figures()
-    print(f"==> {plan.name} run; logs and raw figures in {work_dir}", flush=True)
-    print(f"==> database {stack.database_url}: create if missing, migrate, empty", flush=True)
+    say(f"{plan.name} run; logs and raw figures in {work_dir}")
+    say(f"database {stack.database_url}: create if missing, migrate, empty")
     database.ensure_database(stack.database_url)
     database.migrate(stack.database_url)
     database.empty_run_tables(stack.database_url)
@@ -108,9 +102,9 @@ def run(plan: Plan, write_docs: bool) -> Figures:
     from bench.scenarios.context import Bench
 
     bench = Bench(stack, plan, figures)
-    bench.say(f"signing in {plan.browsers} browsers (users and sessions)")
+    say(f"signing in {plan.browsers} browsers (users and sessions)")
     bench.browsers = sign_in(plan.browsers)
-    bench.say(f"starting {REPLICAS} gunicorn replicas")
+    say(f"starting {REPLICAS} gunicorn replicas")
     try:
         stack.start_replicas(REPLICAS)
         asyncio.run(_scenarios(bench))
@@ -129,4 +123,4 @@ def report(figures: Figures, plan: Plan, write_docs: bool) -> None:
     if write_docs:
         chart.draw(figures, plan, CHART)
         markdown.write_into(DOCUMENT, markdown.render(figures, plan, CHART.name))
-        print(f"==> wrote {DOCUMENT.relative_to(REPO_DIR)} and {CHART.relative_to(REPO_DIR)}")
+        say(f"wrote {DOCUMENT.relative_to(REPO_DIR)} and {CHART.relative_to(REPO_DIR)}")

@@ -18,7 +18,7 @@ SUITE="${SUITE:-bookworm}"
 CA_BUNDLE="${CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
 SOURCES=/etc/apt/sources.list.d/debian.sources
 
-say() { echo "[base-image] $*" >&2; }
+say() { echo "==> [base-image] $*" >&2; }
 
 if [ "${FORCE:-0}" != 1 ] && docker image inspect "${BASE_IMAGE}" >/dev/null 2>&1; then
     say "${BASE_IMAGE} exists; skipping (FORCE=1 rebuilds it)"

@@ -19,7 +19,7 @@ OFFICIAL_POSTGRES=postgres:15
 LOCAL_POSTGRES=local/postgres:15
 PULL_TIMEOUT="${PULL_TIMEOUT:-120}"
 
-say() { echo "[images] $*" >&2; }
+say() { echo "==> [images] $*" >&2; }
 present() { docker image inspect "$1" >/dev/null 2>&1; }
 
 # The official image when it is here or can be pulled; never tried in CI.

@@ -16,7 +16,7 @@ LOGFILE="${ENGINE_DIR}/dockerd.log"
 CONFIG="${ENGINE_DIR}/daemon.json"
 export DOCKER_HOST="unix://${SOCKET}"
 
-say() { echo "[engine] $*" >&2; }
+say() { echo "==> [engine] $*" >&2; }
 
 engine_answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 

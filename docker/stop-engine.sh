@@ -7,7 +7,7 @@ set -euo pipefail
 ENGINE_DIR="${ENGINE_DIR:-/var/tmp/wsgateway-engine}"
 PIDFILE="${ENGINE_DIR}/dockerd.pid"
 
-say() { echo "[engine] $*" >&2; }
+say() { echo "==> [engine] $*" >&2; }
 
 if [ ! -f "${PIDFILE}" ]; then
     say "no engine pid file at ${PIDFILE}: nothing to stop"

@@ -24,7 +24,7 @@ if [ "${#services[@]}" -eq 0 ]; then
         --format '{{.Label "com.docker.compose.service"}}' | sort -u)
 fi
 if [ "${#services[@]}" -eq 0 ]; then
-    echo "[wait] project ${project} has no containers"
+    echo "==> [wait] project ${project} has no containers"
     exit 1
 fi
 
@@ -77,14 +77,14 @@ while :; do
     done
     elapsed=$(( $(date +%s) - started ))
     if [ "${report}" != "${last}" ]; then
-        echo "[wait] ${elapsed}s ${report}"
+        echo "==> [wait] ${elapsed}s ${report}"
         last="${report}"
     fi
     if [ "${failed}" = 0 ] && [ "${pending}" = 0 ]; then
         exit 0
     fi
     if [ "${failed}" = 1 ] || [ "${elapsed}" -ge "${timeout}" ]; then
-        [ "${failed}" = 1 ] && echo "[wait] a service failed" || echo "[wait] not healthy after ${timeout}s"
+        [ "${failed}" = 1 ] && echo "==> [wait] a service failed" || echo "==> [wait] not healthy after ${timeout}s"
         for service in "${services[@]}"; do
             state="$(service_state "${service}")"
             [ "${state}" = ready ] && continue

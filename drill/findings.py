@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from drill.console import say
+from devtools.console import say
 
 
 @dataclass

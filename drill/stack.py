@@ -10,13 +10,13 @@ import os
 import random
 import secrets
 import shutil
-import socket
 import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from drill.console import say
+from devtools.console import say
+from devtools.environment import env_str
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -151,25 +151,19 @@ def free_subnet() -> ipaddress.IPv4Network:
     raise StackError("no free /24 in 10.251.0.0/16 for the drill's network")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def postgres_image() -> str:
     """The project's choice (docker/images.sh): official postgres:15, else the local build."""
-    if os.environ.get("POSTGRES_IMAGE"):
-        return os.environ["POSTGRES_IMAGE"]
-    chosen = subprocess.run(  # noqa: S603
+    if chosen := env_str("POSTGRES_IMAGE", ""):
+        return chosen
+    images = subprocess.run(  # noqa: S603
         [str(ROOT / "docker" / "images.sh"), "postgres"],
         capture_output=True,
         text=True,
         check=True,
     )
-    return chosen.stdout.strip()
+    return images.stdout.strip()
 
 
 def project_name(drill: str) -> str:
     """DRILL_PROJECT, else the drill's name and a random part (several runs never collide)."""
-    return os.environ.get("DRILL_PROJECT") or f"{drill}drill{secrets.token_hex(3)}"
+    return env_str("DRILL_PROJECT", "") or f"{drill}drill{secrets.token_hex(3)}"

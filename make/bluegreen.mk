@@ -6,9 +6,9 @@
 # bluegreen-scale-down, bluegreen-drill.
 
 KUBECTL ?= kubectl
-# The image tag bluegreen-deploy runs on the idle colour.
+# The image tag bluegreen-deploy runs on the idle color.
 TAG ?=
-# Seconds the old colour keeps running after a switch (a rollback within them is instant).
+# Seconds the old color keeps running after a switch (a rollback within them is instant).
 BLUEGREEN_SCALE_DOWN_DELAY ?= 300
 
 BLUEGREEN = RELEASE="$(RELEASE)" NAMESPACE="$(NAMESPACE)" ENV_VALUES="$(ENV_VALUES)" \
@@ -16,23 +16,23 @@ BLUEGREEN = RELEASE="$(RELEASE)" NAMESPACE="$(NAMESPACE)" ENV_VALUES="$(ENV_VALU
 	BLUEGREEN_SCALE_DOWN_DELAY="$(BLUEGREEN_SCALE_DOWN_DELAY)" python3 scripts/bluegreen.py
 
 .PHONY: bluegreen-status
-bluegreen-status: ## Blue/green in ENV=…: the live colour, each colour's image, since when
+bluegreen-status: ## Blue/green in ENV=…: the live color, each color's image, since when
 	@$(CHECK_ENV) $(BLUEGREEN) status
 
 .PHONY: bluegreen-deploy
-bluegreen-deploy: ## Blue/green: run TAG=… on the idle colour of ENV=…, wait, smoke-test the preview
+bluegreen-deploy: ## Blue/green: run TAG=… on the idle color of ENV=…, wait, smoke-test the preview
 	@$(CHECK_ENV) $(BLUEGREEN) deploy "$(TAG)"
 
 .PHONY: bluegreen-switch
-bluegreen-switch: ## Blue/green: send ENV=…'s traffic to the idle colour, smoke-test it
+bluegreen-switch: ## Blue/green: send ENV=…'s traffic to the idle color, smoke-test it
 	@$(CHECK_ENV) $(BLUEGREEN) switch
 
 .PHONY: bluegreen-rollback
-bluegreen-rollback: ## Blue/green: send ENV=…'s traffic back to the other colour (scaled up first)
+bluegreen-rollback: ## Blue/green: send ENV=…'s traffic back to the other color (scaled up first)
 	@$(CHECK_ENV) $(BLUEGREEN) rollback
 
 .PHONY: bluegreen-scale-down
-bluegreen-scale-down: ## Blue/green: scale ENV=…'s idle colour to 0, BLUEGREEN_SCALE_DOWN_DELAY s after the switch
+bluegreen-scale-down: ## Blue/green: scale ENV=…'s idle color to 0, BLUEGREEN_SCALE_DOWN_DELAY s after the switch
 	@$(CHECK_ENV) $(BLUEGREEN) scale-down
 
 .PHONY: bluegreen-drill

@@ -1,21 +1,20 @@
 """Blue/green rollouts of the chart's web tier with helm and kubectl (docs/blue-green.md).
 
-    python3 scripts/bluegreen.py status     # which colour is live, the images, since when
-    python3 scripts/bluegreen.py deploy TAG # the idle colour runs TAG; wait; smoke-test it
-    python3 scripts/bluegreen.py switch     # the stable Service selects the idle colour
-    python3 scripts/bluegreen.py rollback   # back to the other colour (scaled up if needed)
-    python3 scripts/bluegreen.py scale-down # the idle colour to 0, once DELAY has passed
+    python3 scripts/bluegreen.py status     # which color is live, the images, since when
+    python3 scripts/bluegreen.py deploy TAG # the idle color runs TAG; wait; smoke-test it
+    python3 scripts/bluegreen.py switch     # the stable Service selects the idle color
+    python3 scripts/bluegreen.py rollback   # back to the other color (scaled up if needed)
+    python3 scripts/bluegreen.py scale-down # the idle color to 0, once DELAY has passed
 
 make/bluegreen.mk calls it with ENV's values file. Settings come from the environment:
 RELEASE, NAMESPACE, ENV_VALUES, HELM, KUBECTL, HELM_TIMEOUT, HELM_ARGS,
 BLUEGREEN_SCALE_DOWN_DELAY. The state is the release's own (`helm get values`); every upgrade
 passes the whole blue/green state with the environment's values file, so nothing set by hand
 earlier survives silently. Each step is printed before it runs; the first failure stops it.
-Standard library only: it runs on an operator's machine with python3.
+Standard library only (devtools/ is too): it runs on an operator's machine with python3.
 """
 
 import json
-import os
 import shlex
 import shutil
 import subprocess
@@ -25,9 +24,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+# Run as a file: the repository root, where devtools/ is, as for bench/ and drill/.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from devtools.console import say
+from devtools.environment import BadVariable, env_int, env_str
+
 CHART = Path(__file__).resolve().parents[1] / "helm"
 COLOR_LABEL = "wsgateway/color"
-COLOURS = ("blue", "green")
+COLORS = ("blue", "green")
 
 
 class Failure(Exception):
@@ -51,29 +56,30 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> "Settings":
-        return cls(
-            release=os.environ.get("RELEASE", "wsgateway"),
-            namespace=os.environ["NAMESPACE"],
-            values_file=os.environ["ENV_VALUES"],
-            helm=os.environ.get("HELM", "helm"),
-            kubectl=os.environ.get("KUBECTL", "kubectl"),
-            timeout=os.environ.get("HELM_TIMEOUT", "10m"),
-            helm_args=shlex.split(os.environ.get("HELM_ARGS", "")),
-            scale_down_delay=int(os.environ.get("BLUEGREEN_SCALE_DOWN_DELAY", "300")),
-        )
+        """A missing or wrong variable is a Failure with exit code 2, as a usage error."""
+        try:
+            return cls(
+                release=env_str("RELEASE", "wsgateway"),
+                namespace=env_str("NAMESPACE"),
+                values_file=env_str("ENV_VALUES"),
+                helm=env_str("HELM", "helm"),
+                kubectl=env_str("KUBECTL", "kubectl"),
+                timeout=env_str("HELM_TIMEOUT", "10m"),
+                helm_args=shlex.split(env_str("HELM_ARGS", "")),
+                scale_down_delay=env_int("BLUEGREEN_SCALE_DOWN_DELAY", 300),
+            )
+        except BadVariable as error:
+            raise Failure(str(error), code=2) from None
 
 
-def say(message: str) -> None:
-    print(message, flush=True)
-
-
-def other(colour: str) -> str:
-    return "green" if colour == "blue" else "blue"
+def other(color: str) -> str:
+    return "green" if color == "blue" else "blue"
 
 
 def run(command: list[str], what: str, capture: bool = False) -> str:
     """Print and run ``command``; a non-zero exit is a Failure naming ``what``."""
-    say(f"==> {what}\n    $ {shlex.join(command)}")
+    say(what)
+    print(f"    $ {shlex.join(command)}", flush=True)
     if shutil.which(command[0]) is None:
         raise Failure(
             f"{command[0]} is not installed (HELM= / KUBECTL= name the binaries): install Helm "
@@ -128,19 +134,19 @@ class Release:
     def active(self) -> str:
         return self.bg["activeColor"]
 
-    def colour(self, name: str) -> dict:
+    def color(self, name: str) -> dict:
         return self.bg[name]
 
     def tag(self, name: str) -> str:
-        return self.colour(name).get("tag") or self.values.get("image", {}).get("tag", "")
+        return self.color(name).get("tag") or self.values.get("image", {}).get("tag", "")
 
     def upgrade(self, what: str, image_tag: str, **changes: dict) -> None:
         """helm upgrade with the environment's values and the whole blue/green state."""
-        state = {c: {**self.colour(c), **changes.get(c, {})} for c in COLOURS}
+        state = {c: {**self.color(c), **changes.get(c, {})} for c in COLORS}
         active = changes.get("activeColor", self.active)
         sets = ["--set", "blueGreen.enabled=true", "--set-string", "blueGreen.mode=services"]
         sets += ["--set-string", f"blueGreen.activeColor={active}"]
-        for name in COLOURS:
+        for name in COLORS:
             sets += ["--set-string", f"blueGreen.{name}.tag={state[name].get('tag', '')}"]
             sets += ["--set", f"blueGreen.{name}.running={str(state[name]['running']).lower()}"]
         if image_tag:
@@ -153,7 +159,7 @@ class Release:
         return f"deployment/{self.web_objects('deployment')[name]['metadata']['name']}"
 
     def web_objects(self, kind: str) -> dict[str, dict]:
-        """Colour (or "stable"/"preview" for Services) -> the object, found by labels."""
+        """Color (or "stable"/"preview" for Services) -> the object, found by labels."""
         selector = f"app.kubernetes.io/instance={self.s.release},app.kubernetes.io/component=web"
         out = run(
             [self.s.kubectl, "get", kind, "-n", self.s.namespace, "-l", selector, "-o", "json"],
@@ -174,7 +180,7 @@ class Release:
         run([*command, "--timeout", self.s.timeout], f"wait until {name} is ready")
 
     def live_in_cluster(self) -> str:
-        """The colour the stable Service really selects (what API Gateway reaches)."""
+        """The color the stable Service really selects (what API Gateway reaches)."""
         stable = self.web_objects("service").get("stable")
         if stable is None:
             raise Failure("the release has no stable web Service: is it installed?")
@@ -184,20 +190,20 @@ class Release:
         live = self.live_in_cluster()
         if live != expected:
             raise Failure(
-                f"the stable Service selects {live or 'no colour'}, not {expected}: API Gateway "
-                "reaches the wrong colour. Check `kubectl get service -o wide` and whether "
+                f"the stable Service selects {live or 'no color'}, not {expected}: API Gateway "
+                "reaches the wrong color. Check `kubectl get service -o wide` and whether "
                 "something else manages the Service (docs/blue-green.md, failure cases)"
             )
-        say(f"    the stable Service selects {expected}")
+        print(f"    the stable Service selects {expected}", flush=True)
 
     def smoke_test(self) -> None:
         run(
             self._helm("test", self.s.release, "--logs", "--timeout", "5m"),
-            "smoke-test the live colour and, while it runs, the preview (helm test)",
+            "smoke-test the live color and, while it runs, the preview (helm test)",
         )
 
     def live_since(self) -> tuple[str, int]:
-        """When the live colour became live: the oldest revision of the latest run of
+        """When the live color became live: the oldest revision of the latest run of
         revisions with this activeColor."""
         history = json.loads(
             run(
@@ -222,45 +228,45 @@ def status(release: Release) -> None:
     live = release.live_in_cluster()
     since, revision = release.live_since()
     deployments = release.web_objects("deployment")
-    say(f"==> Release {release.s.release} in {release.s.namespace}: blue/green")
-    say(f"    live: {live} (stable Service), since {since} (revision {revision})")
+    say(f"Release {release.s.release} in {release.s.namespace}: blue/green")
+    print(f"    live: {live} (stable Service), since {since} (revision {revision})")
     if live != release.active:
-        say(f"    WARNING: the release's values say {release.active}: the Service was changed")
-    for name in COLOURS:
+        print(f"    WARNING: the release's values say {release.active}: the Service was changed")
+    for name in COLORS:
         found = deployments.get(name, {})
         image = found.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [{}])
         ready = found.get("status", {}).get("readyReplicas", 0)
         wanted = found.get("spec", {}).get("replicas", 0)
         role = "live" if name == live else "preview" if wanted else "scaled down"
-        say(f"    {name:<5}  {image[0].get('image', '-')}  {ready}/{wanted} ready  ({role})")
+        print(f"    {name:<5}  {image[0].get('image', '-')}  {ready}/{wanted} ready  ({role})")
 
 
 def deploy(release: Release, tag: str) -> None:
     idle = other(release.active)
-    say(f"==> Deploying {tag} to {idle} (idle); {release.active} stays live")
+    say(f"Deploying {tag} to {idle} (idle); {release.active} stays live")
     # image.tag too: the migrations Job (a pre-upgrade hook) must be the new release's.
     release.upgrade(f"run {tag} on {idle}", tag, **{idle: {"tag": tag, "running": True}})
     release.wait_ready(idle)
     release.verify_live(release.active)
     release.smoke_test()
-    say(f"==> {idle} runs {tag} behind the preview Service. Next: make bluegreen-switch")
+    say(f"{idle} runs {tag} behind the preview Service. Next: make bluegreen-switch")
 
 
 def switch(release: Release) -> None:
     new = other(release.active)
-    if not release.colour(new).get("running"):
+    if not release.color(new).get("running"):
         raise Failure(f"{new} is not running: deploy it first (make bluegreen-deploy TAG=…)")
     switch_to(release, new, "switch")
     say(
-        f"==> {new} is live; {other(new)} keeps running for a rollback. After "
+        f"{new} is live; {other(new)} keeps running for a rollback. After "
         f"{release.s.scale_down_delay} s: make bluegreen-scale-down"
     )
 
 
 def rollback(release: Release) -> None:
     back = other(release.active)
-    if not release.colour(back).get("running"):
-        say(f"==> {back} is scaled down: scaling it up before switching back")
+    if not release.color(back).get("running"):
+        say(f"{back} is scaled down: scaling it up before switching back")
         release.upgrade(
             f"scale {back} up", release.tag(release.active), **{back: {"running": True}}
         )
@@ -268,26 +274,24 @@ def rollback(release: Release) -> None:
     switch_to(release, back, "roll back")
 
 
-def switch_to(release: Release, colour: str, verb: str) -> None:
-    say(f"==> {verb.capitalize()}: {release.active} -> {colour}")
-    release.upgrade(
-        f"{verb} the stable Service to {colour}", release.tag(colour), activeColor=colour
-    )
-    release.verify_live(colour)
+def switch_to(release: Release, color: str, verb: str) -> None:
+    say(f"{verb.capitalize()}: {release.active} -> {color}")
+    release.upgrade(f"{verb} the stable Service to {color}", release.tag(color), activeColor=color)
+    release.verify_live(color)
     release.smoke_test()
 
 
 def scale_down(release: Release) -> None:
     idle = other(release.active)
-    if not release.colour(idle).get("running"):
-        say(f"==> {idle} is already scaled down: nothing to do")
+    if not release.color(idle).get("running"):
+        say(f"{idle} is already scaled down: nothing to do")
         return
     since, _ = release.live_since()
     elapsed = time.time() - datetime.fromisoformat(since).astimezone(UTC).timestamp()
     remaining = release.s.scale_down_delay - elapsed
     if remaining > 0:
         say(
-            f"==> {release.active} has been live {elapsed:.0f} s: waiting {remaining:.0f} s more "
+            f"{release.active} has been live {elapsed:.0f} s: waiting {remaining:.0f} s more "
             "(BLUEGREEN_SCALE_DOWN_DELAY) so a rollback still finds warm pods"
         )
         time.sleep(remaining)
@@ -311,7 +315,7 @@ def main(argv: list[str]) -> int:
         else:
             raise Failure(f"usage: {sys.argv[0]} status|deploy TAG|switch|rollback|scale-down", 2)
     except Failure as failure:
-        print(f"bluegreen: FAILED: {failure}", file=sys.stderr, flush=True)
+        say(f"bluegreen: FAILED: {failure}", sys.stderr)
         return failure.code
     return 0
 

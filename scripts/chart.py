@@ -21,6 +21,11 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+# Run as a file by make: the repository root, where devtools/ is, as for bench/ and drill/.
+sys.path.insert(0, str(ROOT))
+
+from devtools.console import say  # noqa: E402
+
 CHART = ROOT / "helm"
 SEMVER = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
@@ -137,16 +142,13 @@ def main() -> int:
         print(metadata["appVersion"])
     elif args.command == "package":
         archive = package(args.destination)
-        print(f"==> packaged {archive} (chart {metadata['version']}, app {metadata['appVersion']})")
+        say(f"packaged {archive} (chart {metadata['version']}, app {metadata['appVersion']})")
         print("    Artifact Hub metadata: no problem found")
     else:
         problems = lint(chart_metadata(args.archive))
         for problem in problems:
             print(f"    {problem}", file=sys.stderr)
-        print(
-            f"==> Artifact Hub lint of {args.archive or 'helm/Chart.yaml'}: "
-            f"{len(problems)} problem(s)"
-        )
+        say(f"Artifact Hub lint of {args.archive or 'helm/Chart.yaml'}: {len(problems)} problem(s)")
         return 1 if problems else 0
     return 0
 

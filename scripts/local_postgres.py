@@ -36,12 +36,19 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
 
 REPO_DIR = Path(__file__).resolve().parents[1]
+# Run as a file by make: the repository root, where devtools/ is, as for bench/ and drill/.
+sys.path.insert(0, str(REPO_DIR))
+
+from devtools import console  # noqa: E402
+from devtools.environment import env_str  # noqa: E402
+
 APT_INSTALL = REPO_DIR / "scripts" / "apt-install.sh"
 # Outlives reboots' /tmp cleaning; ProjectServer.start refuses it when someone else owns it.
 DEFAULT_DIR = "/var/tmp/wsgateway-postgres"  # noqa: S108
@@ -95,8 +102,8 @@ class Target:
             return False
 
 
-def say(message: str) -> None:
-    print(f"==> PostgreSQL: {message}", flush=True)
+def say(message: str, stream: TextIO | None = None) -> None:
+    console.say(f"PostgreSQL: {message}", stream)
 
 
 def answers(host: str, port: int, timeout: float = 2.0) -> bool:
@@ -286,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands.add_parser("stop", help="stop the project's own server")
     arguments = parser.parse_args(argv)
-    server = ProjectServer(Path(os.environ.get("LOCAL_POSTGRES_DIR") or DEFAULT_DIR))
+    server = ProjectServer(Path(env_str("LOCAL_POSTGRES_DIR", "") or DEFAULT_DIR))
     try:
         if arguments.command == "stop":
             server.stop()
@@ -296,10 +303,10 @@ def main(argv: list[str] | None = None) -> int:
                 raise DatabaseUnavailable(f"the URL names no database: {target.shown}")
             ensure(target, explicit=arguments.explicit, server=server, variable=arguments.variable)
     except DatabaseUnavailable as error:
-        print(f"==> PostgreSQL: {error}", file=sys.stderr)
+        say(str(error), sys.stderr)
         return 2
     except subprocess.CalledProcessError as error:
-        print(f"==> PostgreSQL: {error}; see {server.log}", file=sys.stderr)
+        say(f"{error}; see {server.log}", sys.stderr)
         return 1
     return 0
 

@@ -1,10 +1,12 @@
-"""The benchmark harness (bench/, `make bench-smoke`) runs end to end at its smallest sizes.
+"""The benchmark harness (bench/, `make bench-smoke`) runs end to end at its smallest sizes,
+and so does the emulator's capacity tool (bench/emulator_capacity.py, docs/emulator.md).
 
 Behaviour only: every scenario produces its figures and every operation succeeds (the
 harness exits non-zero otherwise). Timings are the benchmark's business, never a test's.
 """
 
 import os
+import re
 import subprocess
 import sys
 from urllib.parse import urlsplit, urlunsplit
@@ -46,3 +48,19 @@ def test_the_smoke_run_measures_every_scenario_and_writes_no_docs():
     assert "| not measured |" not in result.stdout  # every target got its figure
     assert "| met |" in result.stdout or "**missed**" in result.stdout
     assert document.read_text() == before
+
+
+def test_the_capacity_tool_holds_a_small_load_and_reports_it():
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.emulator_capacity", "--connections", "50", "--hold", "0"],
+        cwd=REPO_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = [row for row in result.stdout.splitlines() if not row.startswith("==> ")]
+    table = dict(re.split(r"\s{2,}", row.strip(), maxsplit=1) for row in rows)
+    assert table["connections held"] == "50"
+    assert table["Management API posts delivered"] == table["$disconnect calls"] == "50"
+    assert table["result"] == "PASS"

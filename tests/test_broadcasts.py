@@ -156,7 +156,7 @@ def test_deliver_broadcasts_sends_what_a_dead_process_left(api_gateway, manageme
 
     call_command("deliver_broadcasts")
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert summary["event"] == "cleanup.summary"
+    assert (summary["event"], summary["command"]) == ("command.summary", "deliver_broadcasts")
     assert (summary["broadcasts"], summary["sent"]) == (1, 1)
     assert management_api.received(listener.connection_id) == [
         {"type": "late", "broadcast_id": abandoned.pk}

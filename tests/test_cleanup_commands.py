@@ -23,9 +23,12 @@ def run(command: str, *args: str) -> dict:
     lines = out.getvalue().strip().splitlines()
     assert len(lines) == 1, lines
     summary = json.loads(lines[0])
-    assert summary["event"] == "cleanup.summary"
-    assert summary["command"] == command
-    assert {"timestamp", "level", "logger", "request_id", "duration_ms"} <= set(summary)
+    assert (summary["event"], summary["command"], summary["ok"]) == (
+        "command.summary",
+        command,
+        True,
+    )
+    assert {"timestamp", "level", "request_id", "seconds"} <= set(summary)
     return summary
 
 

@@ -21,12 +21,13 @@ from django.conf import settings
 from django.db.backends.postgresql.base import DatabaseWrapper
 from psycopg_pool import PoolTimeout
 
+from devtools.ports import free_port
 from health.checks import CHECK_TIMEOUT
 from realtime.admission import _lock_key
 from tests.conftest import database_url_for_tests, start_gunicorn
 from tests.helm import support
 from tests.support import gateway as gw
-from tests.support.live_server import APP_DIR, GunicornServer, free_port
+from tests.support.live_server import APP_DIR, GunicornServer
 
 SCRIPT = APP_DIR.parent / "scripts" / "local_postgres.py"
 LIMITS = ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")

@@ -40,6 +40,9 @@ def test_seed_local_stack_is_idempotent(db, monkeypatch, capsys):
     call_command("seed_local_stack", "--username", "demo")
     call_command("seed_local_stack", "--username", "demo")
     results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {(result["event"], result["command"]) for result in results} == {
+        ("command.summary", "seed_local_stack")
+    }
     assert [result["user_created"] for result in results] == [True, False]
     assert ApiGateway.objects.get(api_id="local").stage_name == "local"
     demo = get_user_model().objects.get(username="demo")

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.support.live_server import free_port
+from devtools.ports import free_port
 
 REPO_DIR = Path(__file__).resolve().parents[1]
 PYTHON = REPO_DIR / ".venv" / "bin" / "python"

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from tests.support.live_server import free_port
+from devtools.ports import free_port
 
 REPO_DIR = Path(__file__).resolve().parents[1]
 SCRIPT = REPO_DIR / "scripts" / "local_postgres.py"

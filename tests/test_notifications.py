@@ -58,7 +58,7 @@ def test_the_notify_command_sends_and_says_what_it_did(connected, browser, manag
     connection_id = connected("lobby")
     call_command("notify", browser.user.username, "from a command")
     summary = json.loads(capsys.readouterr().out)
-    assert summary["event"] == "notification.created"
+    assert (summary["event"], summary["ok"]) == ("command.summary", True)
     assert [f["text"] for f in notifications(management_api, connection_id)] == ["from a command"]
 
 

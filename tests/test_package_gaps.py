@@ -1,4 +1,4 @@
-"""Each of the package's known gaps (DESIGN.md, "Gaps we close"), closed.
+"""Each of the package's known gaps (docs/security.md, the table of gaps), closed.
 
 Every test runs twice: against our view, where it must pass, and against the package's
 plain view, where it is a strict xfail, so each test is shown to detect its gap.

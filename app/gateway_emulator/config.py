@@ -51,11 +51,6 @@ class EmulatorConfig:
     log_format: str = "json"
     log_level: str = "INFO"
 
-    @property
-    def target_host(self) -> str:
-        """The Host header of integration calls: host[:port] of the integration URL."""
-        return self.target_url.host_port_subcomponent or ""
-
 
 def _port(value: str) -> int:
     if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 65535:

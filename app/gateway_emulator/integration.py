@@ -1,9 +1,9 @@
 """The HTTP calls API Gateway's HTTP_PROXY integration makes to Django.
 
-Each call carries the headers the package's view requires (DESIGN.md, "What API Gateway
-sends"); $connect adds the client's handshake headers. Django's answer only decides
-whether a handshake completes: like the package's API (no route responses), nothing of it
-reaches the client.
+Each call carries the headers the package's view requires (docs/emulator.md, "What API
+Gateway sends to Django"); $connect adds the client's handshake headers. Django's answer only
+decides whether a handshake completes: like the package's API (no route responses), nothing
+of it reaches the client.
 """
 
 import secrets

@@ -1,7 +1,11 @@
-"""What the smoke test talks to, from the environment (docs/smoke-test.md)."""
+"""What the smoke test talks to, from the environment (docs/smoke-test.md, "Variables"),
+read with django-environ as Django's settings are."""
 
-import os
 from dataclasses import dataclass
+
+import environ
+
+env = environ.Env()
 
 
 @dataclass(frozen=True)
@@ -20,20 +24,19 @@ class SmokeConfig:
 
     @classmethod
     def from_env(cls) -> "SmokeConfig":
-        base_url = os.environ.get("SMOKE_BASE_URL", "http://localhost:8000").rstrip("/")
-        password = os.environ.get("SMOKE_PASSWORD", "")
+        base_url = env.str("SMOKE_BASE_URL", default="http://localhost:8000").rstrip("/")
+        password = env.str("SMOKE_PASSWORD", default="")
         if not password:
             raise ValueError("Set SMOKE_PASSWORD (and SMOKE_USERNAME) to the smoke user's sign-in")
         return cls(
             base_url=base_url,
-            ws_url=os.environ.get("SMOKE_WS_URL", "ws://localhost:8001/local"),
-            origin=os.environ.get("SMOKE_ORIGIN", base_url),
-            username=os.environ.get("SMOKE_USERNAME", "smoke"),
+            ws_url=env.str("SMOKE_WS_URL", default="ws://localhost:8001/local"),
+            origin=env.str("SMOKE_ORIGIN", default=base_url),
+            username=env.str("SMOKE_USERNAME", default="smoke"),
             password=password,
-            channel=os.environ.get("SMOKE_CHANNEL", "smoke"),
-            log_source=os.environ.get("SMOKE_LOG_SOURCE", "none"),
-            database_steps=os.environ.get("SMOKE_DATABASE_STEPS", "").lower()
-            in {"1", "true", "yes"},
-            environment=os.environ.get("SMOKE_ENVIRONMENT", base_url),
-            timeout=float(os.environ.get("SMOKE_TIMEOUT_SECONDS", "10")),
+            channel=env.str("SMOKE_CHANNEL", default="smoke"),
+            log_source=env.str("SMOKE_LOG_SOURCE", default="none"),
+            database_steps=env.bool("SMOKE_DATABASE_STEPS", default=False),
+            environment=env.str("SMOKE_ENVIRONMENT", default=base_url),
+            timeout=env.float("SMOKE_TIMEOUT_SECONDS", default=10.0),
         )

@@ -8,13 +8,14 @@ JSON log lines (for example saved with `kubectl logs`). none: step 12 is reporte
 
 import http.client
 import json
-import os
 import socket
 import struct
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
+
+from smoketest.config import env
 
 ERROR_LEVELS = {"error", "critical", "exception"}
 
@@ -68,7 +69,7 @@ def _demultiplex(raw: bytes) -> str:
 
 class DockerLogs:
     def __init__(self, socket_path: str | None = None) -> None:
-        host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        host = env.str("DOCKER_HOST", default="unix:///var/run/docker.sock")
         self.socket_path = socket_path or host.removeprefix("unix://")
         self.description = f"docker engine at {self.socket_path}"
 
@@ -128,8 +129,8 @@ class KubernetesLogs:
 
         self.selector = selector
         self.namespace = (account / "namespace").read_text().strip()
-        host = os.environ.get("KUBERNETES_SERVICE_HOST", "kubernetes.default.svc")
-        port = os.environ.get("KUBERNETES_SERVICE_PORT", "443")
+        host = env.str("KUBERNETES_SERVICE_HOST", default="kubernetes.default.svc")
+        port = env.str("KUBERNETES_SERVICE_PORT", default="443")
         self.api_url = api_url or f"https://{host}:{port}"
         self.http = requests.Session()
         self.http.headers["Authorization"] = f"Bearer {(account / 'token').read_text().strip()}"

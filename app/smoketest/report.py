@@ -1,4 +1,5 @@
-"""Numbered steps, each printed with ✓ or ✗ and its time, then a summary.
+"""Numbered steps, each printed with ✓ or ✗ and its time, then a summary line for people
+(and the command's JSON summary line, observability.summary, for programs).
 
 A failed step stops the run: later steps depend on its state, and their errors would only
 hide the first cause. Steps that need something this environment lacks (the database,
@@ -56,12 +57,17 @@ class Report:
         self.out.write(f"{MARKS[status]} {number:>2}. {title:<48} {seconds:6.2f} s  {detail}\n")
         self.out.flush()
 
-    def summary(self) -> str:
-        counts = {status: 0 for status in MARKS}
+    def counts(self) -> dict[str, int]:
+        """Steps per status, for the summary line: passed, failed, not_run."""
+        counts = dict.fromkeys(MARKS, 0)
         for result in self.results:
             counts[result.status] += 1
+        return {status.replace(" ", "_"): count for status, count in counts.items()}
+
+    def summary(self) -> str:
+        counts = self.counts()
         total = sum(result.seconds for result in self.results)
         return (
             f"{counts['passed']} passed, {counts['failed']} failed, "
-            f"{counts['not run']} not run in {total:.2f} s"
+            f"{counts['not_run']} not run in {total:.2f} s"
         )

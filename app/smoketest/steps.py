@@ -1,4 +1,5 @@
-"""The deployment guide's smoke test (docs/smoke-test.md), one method per step."""
+"""The deployment guide's smoke test, one method per step (docs/smoke-test.md says what
+each checks and what its failure means)."""
 
 import io
 import json
@@ -10,6 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_aws_api_gateway_websockets.models import WebSocketSession
 
+from observability.summary import SUMMARY_EVENT
 from realtime import api
 from smoketest.client import SmokeBrowser
 from smoketest.config import SmokeConfig
@@ -147,8 +149,8 @@ class SmokeTest:
             out = io.StringIO()
             call_command(command, stdout=out)
             summary = json.loads(out.getvalue().strip().splitlines()[-1])
-            if summary.get("event") != "cleanup.summary":
-                raise AssertionError(f"{command} printed no summary")
+            if summary.get("event") != SUMMARY_EVENT or not summary.get("ok"):
+                raise AssertionError(f"{command} ended without an ok summary line: {summary}")
             ran.append(command)
         return f"{len(ran)} commands, each with its JSON summary"
 

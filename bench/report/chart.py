@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 from bench.plan import Plan
 from bench.report.figures import Figures
 
-# One colour per kind of request; p50 solid, p99 dashed, closed-loop capacity dotted.
+# One color per kind of request; p50 solid, p99 dashed, closed-loop capacity dotted.
 SERIES = (("connect", "full $connect", "tab:blue"), ("insert", "bare INSERT view", "tab:green"))
 
 
@@ -22,15 +22,15 @@ def draw(figures: Figures, plan: Plan, path: Path) -> None:
     rates = list(plan.sweep_rates)
     sizes = list(plan.fanout_sizes)
     fig, (latency, throughput, fanout) = plt.subplots(1, 3, figsize=(16, 4.8))
-    for kind, label, colour in SERIES:
+    for kind, label, color in SERIES:
         for percentile, style in (("p50", "-o"), ("p99", "--o")):
             values = _medians(figures, [f"sweep.{kind}.{r}.{percentile}" for r in rates])
-            latency.plot(rates, values, style, color=colour, label=f"{label} {percentile}")
+            latency.plot(rates, values, style, color=color, label=f"{label} {percentile}")
         done = _medians(figures, [f"sweep.{kind}.{r}.rate" for r in rates])
-        throughput.plot(rates, done, "-o", color=colour, label=f"{label}, achieved")
+        throughput.plot(rates, done, "-o", color=color, label=f"{label}, achieved")
         capacity = figures.median(f"{kind}.2.rate")
         throughput.axhline(
-            capacity, color=colour, linestyle=":", label=f"{label}, capacity (closed loop)"
+            capacity, color=color, linestyle=":", label=f"{label}, capacity (closed loop)"
         )
     latency.axhline(50, color="grey", linewidth=0.8, label="50 ms target")
     latency.set(title="Latency against offered load (2 replicas)", xlabel="offered per second")
@@ -38,12 +38,12 @@ def draw(figures: Figures, plan: Plan, path: Path) -> None:
     throughput.plot(rates, rates, color="grey", linewidth=0.8, label="offered")
     throughput.set(title="Throughput against offered load", xlabel="offered per second")
     throughput.set(ylabel="completed per second")
-    for implementation, label, colour in (
+    for implementation, label, color in (
         ("ours", "ours (enqueue_broadcast)", "tab:blue"),
         ("package", "package's send_message", "tab:red"),
     ):
         seconds = _medians(figures, [f"fanout.{implementation}.{s}.seconds" for s in sizes])
-        fanout.plot(sizes, seconds, "-o", color=colour, label=label)
+        fanout.plot(sizes, seconds, "-o", color=color, label=label)
     fanout.set(title="Broadcast: until every client has it", xlabel="clients in the channel")
     fanout.set(ylabel="seconds")
     for axes in (latency, throughput, fanout):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.load.stats import Spread
+from devtools.console import say
 
 
 @dataclass
@@ -32,7 +33,7 @@ class Figures:
     def expect(self, condition: bool, problem: str) -> None:
         if not condition:
             self.problems.append(problem)
-            print(f"   !! {problem}", flush=True)
+            say(f"PROBLEM: {problem}")
 
     @classmethod
     def load(cls, path: Path) -> "Figures":

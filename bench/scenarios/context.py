@@ -1,7 +1,6 @@
 """What every scenario works with: the stack, the plan, the browsers, the figures."""
 
 import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -20,11 +19,6 @@ class Bench:
     plan: Plan
     figures: Figures
     browsers: list[Browser] = field(default_factory=list)
-    started: float = field(default_factory=time.monotonic)
-
-    def say(self, message: str) -> None:
-        """Every long step says where it is."""
-        print(f"[{time.monotonic() - self.started:6.1f}s] {message}", flush=True)
 
     async def in_thread(self, function: Callable[..., T], *args) -> T:
         """The ORM and /proc reads are synchronous: keep them off the event loop."""

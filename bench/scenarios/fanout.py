@@ -24,14 +24,15 @@ from bench.scenarios.context import Bench
 from bench.stack.processes import (
     API_ID,
     HOST,
-    free_port,
     peak_rss_mib,
     reset_peak_rss,
     rss_mib,
     total_cpu_seconds,
     worker_pids,
 )
-from gateway_emulator.stand_in import StandIn
+from devtools.console import say
+from devtools.ports import free_port
+from devtools.stand_in import StandIn
 
 CHANNEL = "fanout"
 IMPLEMENTATIONS = ("ours", "package")
@@ -152,8 +153,8 @@ async def _fan_out_once(
     # What the machine's other two parties spent: in production, AWS's and the browsers'.
     bench.figures.add(f"{prefix}.emulator_cpu_us", emulator_us)
     bench.figures.add(f"{prefix}.clients_cpu_us", clients_us)
-    bench.say(
-        f"   {implementation:>7}: {size:,} clients in {seconds:.2f} s "
+    say(
+        f"{implementation}: {size:,} clients in {seconds:.2f} s "
         f"({size / seconds:,.0f} frames/s), worker RSS +{growth:.1f} MiB"
     )
 
@@ -167,7 +168,7 @@ async def fanout(bench: Bench) -> None:
         EMULATOR_TARGET_URL=f"http://{HOST}:{stand_in_port}/ws/", EMULATOR_GATEWAY_SECRET=""
     )
     count = plan.fanout_clients
-    bench.say(f"fan-out: opening {count:,} emulator connections")
+    say(f"fan-out: opening {count:,} emulator connections")
     clients = await _open_clients(bench, stand_in, count)
     connection_ids = _connection_ids(stand_in, count)
     pks = await bench.in_thread(_write_sessions, connection_ids)
@@ -178,12 +179,12 @@ async def fanout(bench: Bench) -> None:
             for size in plan.fanout_sizes:
                 await bench.in_thread(_put_in_channel, pks, size)
                 for run in range(1, plan.runs + 1):
-                    bench.say(f"fan-out to {size:,} clients, run {run}/{plan.runs}")
+                    say(f"fan-out to {size:,} clients, run {run}/{plan.runs}")
                     for implementation in IMPLEMENTATIONS:
                         await _fan_out_once(bench, http, watch, implementation, size)
                         await asyncio.sleep(0.5)
     finally:
-        bench.say(f"fan-out: closing {count:,} connections")
+        say(f"fan-out: closing {count:,} connections")
         await close_all(clients)
         await asyncio.gather(*listeners)
         bench.stack.stop_emulator()

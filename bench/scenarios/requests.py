@@ -12,6 +12,7 @@ from bench.load.stats import LoadResult
 from bench.load.websocket import close_all, open_browser
 from bench.report.figures import Figures
 from bench.scenarios.context import Bench
+from devtools.console import say
 
 Load = Callable[[Callable[[int], Awaitable[object]]], Awaitable[LoadResult]]
 
@@ -22,8 +23,8 @@ def _record(bench: Bench, prefix: str, result: LoadResult, count: int) -> None:
     figures.add(f"{prefix}.rate", result.rate)
     for name, fraction in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99)):
         figures.add(f"{prefix}.{name}", result.ms(fraction))
-    bench.say(
-        f"   {prefix}: {result.completed}/{count} in {result.elapsed:.1f} s = "
+    say(
+        f"{prefix}: {result.completed}/{count} in {result.elapsed:.1f} s = "
         f"{result.rate:,.0f}/s, p50 {result.ms(0.5):.1f} ms, p99 {result.ms(0.99):.1f} ms"
     )
 
@@ -80,7 +81,7 @@ def paced(rate: int, count: int) -> Load:
 
 async def warm_up(bench: Bench) -> None:
     """Each worker loads its URLconf, views and pool on its first requests: not measured."""
-    bench.say("warming up both replicas (not measured)")
+    say("warming up both replicas (not measured)")
     bench.stack.use_django(2, drop_disconnects=True)
     figures, bench.figures = bench.figures, Figures()
     count = bench.plan.concurrency * 4
@@ -96,7 +97,7 @@ async def capacity(bench: Bench) -> None:
     await warm_up(bench)
     for run in range(1, plan.runs + 1):
         for replicas in (1, 2):
-            bench.say(f"capacity, run {run}/{plan.runs}, {replicas} replica(s)")
+            say(f"capacity, run {run}/{plan.runs}, {replicas} replica(s)")
             bench.stack.use_django(replicas, drop_disconnects=True)
             inserts, connects = plan.inserts_per_run, plan.connects_per_run
             await measure_inserts(
@@ -112,7 +113,7 @@ async def latency_against_load(bench: Bench) -> None:
     bench.stack.use_django(2, drop_disconnects=True)
     for run in range(1, plan.runs + 1):
         for rate in plan.sweep_rates:
-            bench.say(f"latency against load, run {run}/{plan.runs}, {rate}/s, 2 replicas")
+            say(f"latency against load, run {run}/{plan.runs}, {rate}/s, 2 replicas")
             count = max(1, round(rate * plan.sweep_seconds))
             await measure_inserts(bench, f"sweep.insert.{rate}", 2, count, paced(rate, count))
             await measure_connects(bench, f"sweep.connect.{rate}", count, paced(rate, count))

@@ -11,6 +11,7 @@ from websockets.exceptions import ConnectionClosed
 from bench.load.pacing import open_loop
 from bench.load.websocket import close_all, open_browser
 from bench.scenarios.context import Bench
+from devtools.console import say
 
 WARM_UP_PINGS = 20
 
@@ -47,7 +48,7 @@ async def roundtrip(bench: Bench) -> None:
         # Each worker builds its boto3 client on its first reply: not measured.
         await open_loop(plan.roundtrip_rate, WARM_UP_PINGS, ping)
         for run in range(1, plan.runs + 1):
-            bench.say(f"round trip, run {run}/{plan.runs}: {plan.roundtrip_rate} pings/s")
+            say(f"round trip, run {run}/{plan.runs}: {plan.roundtrip_rate} pings/s")
             waiting.clear()
             result = await open_loop(plan.roundtrip_rate, plan.roundtrip_messages, ping)
             bench.figures.expect(
@@ -56,7 +57,7 @@ async def roundtrip(bench: Bench) -> None:
             )
             bench.figures.add("roundtrip.p50", result.ms(0.50))
             bench.figures.add("roundtrip.p99", result.ms(0.99))
-            bench.say(f"   p50 {result.ms(0.5):.1f} ms, p99 {result.ms(0.99):.1f} ms")
+            say(f"p50 {result.ms(0.5):.1f} ms, p99 {result.ms(0.99):.1f} ms")
     finally:
         await close_all(clients)
         await asyncio.gather(*readers)

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 
+from devtools.environment import env_str
 from scripts.local_postgres import Target, create_database
 
 REPO_DIR = Path(__file__).resolve().parents[2]
@@ -30,7 +31,7 @@ _RUN_TABLES = (
 
 
 def database_url() -> str:
-    return os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    return env_str("BENCH_DATABASE_URL", DEFAULT_URL)
 
 
 def django_environment(url: str) -> dict[str, str]:

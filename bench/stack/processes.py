@@ -1,8 +1,8 @@
 """gunicorn replicas and the gateway emulator as child processes, and what /proc says of them."""
 
 import os
+import resource
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.stack.database import APP_DIR, django_environment
+from devtools.ports import LOOPBACK, free_port
 
-HOST = "127.0.0.1"
+HOST = LOOPBACK
 # The integration host Django is configured for; the emulator sends it as Host.
 INTEGRATION_HOST = "localhost:8000"
 ORIGIN = f"http://{INTEGRATION_HOST}"
@@ -23,10 +24,10 @@ GATEWAY_SECRET = "bench-gateway-secret-0123456789abcdefghij"  # noqa: S105 - loc
 START_TIMEOUT_SECONDS = 30
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+def raise_open_files_limit() -> None:
+    """Every client is a socket here and one in the emulator (which inherits the limit)."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def _status_fields(pid: int) -> dict[str, str]:

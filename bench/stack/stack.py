@@ -1,9 +1,6 @@
 """The system under test for one benchmark run: two gunicorn replicas on the benchmark's
 database and one gateway emulator port, which scenarios point at one or both replicas."""
 
-import json
-import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,12 +9,12 @@ from bench.stack.processes import (
     HOST,
     ChildProcess,
     emulator,
-    free_port,
     gunicorn_replica,
     replica_port,
     total_cpu_seconds,
     worker_pids,
 )
+from devtools.ports import free_port
 
 
 @dataclass
@@ -57,16 +54,6 @@ class Stack:
             EMULATOR_UPSTREAM=upstreams,
             EMULATOR_DROP_DISCONNECTS="true" if drop_disconnects else "false",
         )
-
-    def open_connections(self) -> int:
-        url = f"http://{HOST}:{self.emulator_port}/health"
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return json.loads(response.read())["connections"]
-
-    def wait_until_no_connections(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while self.open_connections() and time.monotonic() < deadline:
-            time.sleep(0.1)
 
     def web_pids(self) -> list[int]:
         return [pid for replica in self.replicas for pid in worker_pids(replica)]

@@ -4,7 +4,7 @@ blue (the previous release, protocol v1) and green (the new one, v2) run side by
 one PostgreSQL behind the gateway emulator. DRILL_CLIENTS clients (v1, like old JavaScript)
 stay connected and ping continuously while the traffic moves blue -> green and back
 (rollback), with a broadcast sent during each switch. Then it reports and checks: no dropped
-connection, no lost message, no 5xx, each client answered by the new colour after a switch and
+connection, no lost message, no 5xx, each client answered by the new color after a switch and
 never by the old one again, every broadcast reaching every client. Exit 0 only if all hold.
 The stack is removed (compose down -v) at the end, also on failure or Ctrl-C.
 
@@ -17,18 +17,20 @@ DRILL_PROJECT.
 
 import asyncio
 import json
-import os
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from devtools.console import say
+from devtools.environment import env_float, env_int, env_str
+from devtools.ports import free_port
 from drill.bluegreen.analysis import Switch, analyse
 from drill.clients import Browser, Client, ping_until
-from drill.console import say, stop_on_sigterm
+from drill.entry import run_drill
 from drill.findings import Findings
-from drill.stack import Stack, StackError, free_port, postgres_image, project_name
+from drill.stack import Stack, StackError, postgres_image, project_name
 
 COMPOSE_FILE = Path(__file__).with_name("docker-compose.yml")
 UPSTREAM = {"blue": "web-blue:8000", "green": "web-green:8000"}
@@ -51,12 +53,12 @@ class Settings:
     @classmethod
     def from_env(cls) -> "Settings":
         return cls(
-            clients=int(os.environ.get("DRILL_CLIENTS", "50")),
-            phase_seconds=float(os.environ.get("DRILL_PHASE_SECONDS", "10")),
-            ping_pause=float(os.environ.get("DRILL_PING_PAUSE", "0.25")),
-            username=os.environ.get("DEMO_USERNAME", "demo"),
-            password=os.environ.get("DEMO_PASSWORD", "demo-password-change-me"),
-            report=os.environ.get("DRILL_REPORT", ""),
+            clients=env_int("DRILL_CLIENTS", 50),
+            phase_seconds=env_float("DRILL_PHASE_SECONDS", 10.0),
+            ping_pause=env_float("DRILL_PING_PAUSE", 0.25),
+            username=env_str("DEMO_USERNAME", "demo"),
+            password=env_str("DEMO_PASSWORD", "demo-password-change-me"),
+            report=env_str("DRILL_REPORT", ""),
         )
 
 
@@ -73,12 +75,12 @@ def make_stack() -> Stack:
     return Stack(project_name("bluegreen"), COMPOSE_FILE, env, scratch=switch_dir)
 
 
-def switch_to(stack: Stack, colour: str) -> float:
-    """Point the emulator at one colour, as flipping the Service's selector does; returns the
+def switch_to(stack: Stack, color: str) -> float:
+    """Point the emulator at one color, as flipping the Service's selector does; returns the
     wall-clock time the new file was in place. Written beside and renamed, so the emulator
     never reads half a file."""
     staging = stack.scratch / ".active.new"
-    staging.write_text(UPSTREAM[colour] + "\n")
+    staging.write_text(UPSTREAM[color] + "\n")
     staging.chmod(0o644)
     staging.replace(stack.scratch / "active")
     return time.time()
@@ -108,11 +110,11 @@ async def exercise(stack: Stack, settings: Settings) -> tuple[list, Client, list
         for c in clients
     ]
     switches, texts = [], []
-    for colour in ("green", "blue"):
+    for color in ("green", "blue"):
         await asyncio.sleep(settings.phase_seconds)
-        switches.append(Switch(colour, switch_to(stack, colour)))
-        say(f"switched the upstream file to {colour}; broadcasting during the switch")
-        texts.append(f"drill broadcast {len(texts) + 1} during the switch to {colour}")
+        switches.append(Switch(color, switch_to(stack, color)))
+        say(f"switched the upstream file to {color}; broadcasting during the switch")
+        texts.append(f"drill broadcast {len(texts) + 1} during the switch to {color}")
         await broadcaster.broadcast(texts[-1])
     await asyncio.sleep(settings.phase_seconds)
     stop.set()
@@ -174,5 +176,4 @@ def run(settings: Settings) -> int:
 
 
 if __name__ == "__main__":
-    stop_on_sigterm()
-    sys.exit(run(Settings.from_env()))
+    sys.exit(run_drill(Settings.from_env, run))

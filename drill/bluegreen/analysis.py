@@ -1,7 +1,7 @@
 """What the drill measured, from the clients' records and the containers' JSON logs.
 
-Which colour answered a ping: every `$default` call is one `http.request` line in the log of
-the colour that served it, with the connection id. A client keeps one ping in flight, so its
+Which color answered a ping: every `$default` call is one `http.request` line in the log of
+the color that served it, with the connection id. A client keeps one ping in flight, so its
 calls, ordered by when each began, are its pings in the order sent.
 """
 
@@ -11,7 +11,7 @@ from drill.clients import Client, Ping
 from drill.findings import Findings
 from drill.stack import event_time
 
-COLOURS = ("blue", "green")
+COLORS = ("blue", "green")
 
 
 @dataclass(frozen=True)
@@ -22,29 +22,29 @@ class Switch:
 
 @dataclass(frozen=True)
 class Call:
-    colour: str
+    color: str
     started_at: float
 
 
 def default_calls(logs: dict[str, list[dict]]) -> dict[str, list[Call]]:
-    """Connection id -> its `$default` calls on either colour, in the order they began."""
+    """Connection id -> its `$default` calls on either color, in the order they began."""
     calls: dict[str, list[Call]] = {}
-    for colour in COLOURS:
-        for event in logs[colour]:
+    for color in COLORS:
+        for event in logs[color]:
             if event.get("event") == "http.request" and event.get("path") == "/ws/default":
                 began = event_time(event) - event.get("duration_ms", 0) / 1000
-                calls.setdefault(event.get("connection_id") or "", []).append(Call(colour, began))
+                calls.setdefault(event.get("connection_id") or "", []).append(Call(color, began))
     return {cid: sorted(found, key=lambda c: c.started_at) for cid, found in calls.items()}
 
 
 def attribute(clients: list[Client], calls: dict[str, list[Call]]) -> dict[str, str]:
-    """Ping ref -> the colour that answered it, for clients whose calls match their pings."""
-    colours = {}
+    """Ping ref -> the color that answered it, for clients whose calls match their pings."""
+    colors = {}
     for client in clients:
         served = calls.get(client.connection_id, [])
         if len(served) == len(client.pings):
-            colours.update({p.ref: c.colour for p, c in zip(client.pings, served, strict=True)})
-    return colours
+            colors.update({p.ref: c.color for p, c in zip(client.pings, served, strict=True)})
+    return colors
 
 
 def phase_of(ping: Ping, switches: list[Switch]) -> int:
@@ -60,23 +60,23 @@ def analyse(
     logs: dict[str, list[dict]],
 ) -> Findings:
     findings = Findings()
-    colours = attribute(clients, default_calls(logs))
-    _connections_and_messages(findings, clients, broadcaster, colours)
+    colors = attribute(clients, default_calls(logs))
+    _connections_and_messages(findings, clients, broadcaster, colors)
     _server_errors(findings, logs)
-    _switches(findings, clients, switches, colours)
+    _switches(findings, clients, switches, colors)
     _broadcasts(findings, [*clients, broadcaster], broadcasts)
     return findings
 
 
 def _connections_and_messages(
-    findings: Findings, clients: list[Client], broadcaster: Client, colours: dict[str, str]
+    findings: Findings, clients: list[Client], broadcaster: Client, colors: dict[str, str]
 ) -> None:
     everyone = [*clients, broadcaster]
     pings = [p for c in clients for p in c.pings]
     answered = [p for p in pings if p.answered_at is not None]
     latencies = sorted(p.answered_at - p.sent_at for p in answered)
     dropped = [f"{c.name}: {c.dropped}" for c in everyone if c.dropped]
-    unmatched = [c.name for c in clients if not all(p.ref in colours for p in c.pings)]
+    unmatched = [c.name for c in clients if not all(p.ref in colors for p in c.pings)]
     findings.figures.update(
         connections=len(everyone),
         connections_dropped=len(dropped),
@@ -97,12 +97,12 @@ def _connections_and_messages(
 
 def _server_errors(findings: Findings, logs: dict[str, list[dict]]) -> None:
     web_5xx = {
-        colour: sum(
+        color: sum(
             1
-            for e in logs[colour]
+            for e in logs[color]
             if e.get("event") == "http.request" and int(e.get("status", 0)) >= 500
         )
-        for colour in COLOURS
+        for color in COLORS
     }
     emulator = logs["emulator"]
     gateway_5xx = sum(
@@ -124,26 +124,26 @@ def _server_errors(findings: Findings, logs: dict[str, list[dict]]) -> None:
 
 
 def _switches(
-    findings: Findings, clients: list[Client], switches: list[Switch], colours: dict[str, str]
+    findings: Findings, clients: list[Client], switches: list[Switch], colors: dict[str, str]
 ) -> None:
     phases = []
     for number in range(len(switches) + 1):
         new = switches[number - 1].to if number else "blue"
         sequences = {
-            c.name: [colours.get(p.ref) for p in c.pings if phase_of(p, switches) == number]
+            c.name: [colors.get(p.ref) for p in c.pings if phase_of(p, switches) == number]
             for c in clients
         }
         phases.append(_phase(findings, number, new, sequences))
         if number:
             switched = [p for c in clients for p in c.pings if phase_of(p, switches) == number]
-            phases[-1].update(_switch_times(switched, switches[number - 1], new, colours))
+            phases[-1].update(_switch_times(switched, switches[number - 1], new, colors))
     findings.figures["phases"] = phases
 
 
 def _phase(findings: Findings, number: int, new: str, sequences: dict[str, list]) -> dict:
-    """After a switch, each client's answers come from the old colour, then only the new one:
+    """After a switch, each client's answers come from the old color, then only the new one:
     never the old again once the new has answered, and the new one answers in the end."""
-    counts = {c: sum(seq.count(c) for seq in sequences.values()) for c in COLOURS}
+    counts = {c: sum(seq.count(c) for seq in sequences.values()) for c in COLORS}
     for name, sequence in sequences.items():
         first_new = sequence.index(new) if new in sequence else len(sequence)
         findings.check(
@@ -151,20 +151,20 @@ def _phase(findings: Findings, number: int, new: str, sequences: dict[str, list]
             f"phase {number}: {name} got no answer from {new}",
         )
         findings.check(
-            all(colour == new for colour in sequence[first_new:]),
-            f"phase {number}: {name} was answered by the old colour after {new}: {sequence}",
+            all(color == new for color in sequence[first_new:]),
+            f"phase {number}: {name} was answered by the old color after {new}: {sequence}",
         )
         if number == 0:
             findings.check(set(sequence) == {"blue"}, f"before the switch {name}: {sequence}")
-    return {"phase": number, "live": new, "answers_by_colour": counts}
+    return {"phase": number, "live": new, "answers_by_color": counts}
 
 
-def _switch_times(pings: list[Ping], switch: Switch, new: str, colours: dict[str, str]) -> dict:
-    """Seconds from writing the file to the first answer from the new colour, and to the
+def _switch_times(pings: list[Ping], switch: Switch, new: str, colors: dict[str, str]) -> dict:
+    """Seconds from writing the file to the first answer from the new color, and to the
     last answer from the old one, over the pings sent between this switch and the next."""
-    after = [p for p in pings if p.answered_at is not None and p.ref in colours]
-    first_new = min((p.answered_at for p in after if colours[p.ref] == new), default=None)
-    last_old = max((p.answered_at for p in after if colours[p.ref] != new), default=None)
+    after = [p for p in pings if p.answered_at is not None and p.ref in colors]
+    first_new = min((p.answered_at for p in after if colors[p.ref] == new), default=None)
+    last_old = max((p.answered_at for p in after if colors[p.ref] != new), default=None)
     return {
         "switch_to": new,
         "s_to_first_answer_from_new": _since(first_new, switch.written_at),

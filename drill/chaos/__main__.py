@@ -28,6 +28,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from devtools.console import say
+from devtools.environment import BadVariable, env_bool, env_float, env_int, env_list, env_str
+from devtools.ports import free_port
 from drill.chaos import database, table
 from drill.chaos.analysis import FaultRun, analyse
 from drill.chaos.faults import (
@@ -41,12 +44,11 @@ from drill.chaos.faults import (
 from drill.chaos.members import Hub, Member, broadcast_every
 from drill.chaos.probes import Prober
 from drill.clients import Browser
-from drill.console import say, stop_on_sigterm
+from drill.entry import run_drill
 from drill.findings import Findings
 from drill.stack import (
     Stack,
     StackError,
-    free_port,
     free_subnet,
     postgres_image,
     project_name,
@@ -83,25 +85,25 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> "Settings":
-        short = os.environ.get("CHAOS_SHORT", "") not in ("", "0", "false")
+        short = env_bool("CHAOS_SHORT")
         base = SHORT if short else FULL
-        big = int(os.environ.get("CHAOS_BIG_BROADCAST", base.big_broadcast_recipients))
-        faults = [f for f in os.environ.get("CHAOS_FAULTS", ",".join(FAULTS)).split(",") if f]
+        big = env_int("CHAOS_BIG_BROADCAST", base.big_broadcast_recipients)
+        faults = env_list("CHAOS_FAULTS", list(FAULTS))
         unknown = set(faults) - set(FAULTS)
         if unknown:
-            raise SystemExit(f"CHAOS_FAULTS: unknown {sorted(unknown)}; known: {list(FAULTS)}")
+            raise BadVariable(f"CHAOS_FAULTS: unknown {sorted(unknown)}; known: {list(FAULTS)}")
         return cls(
             short=short,
-            clients=int(os.environ.get("CHAOS_CLIENTS", 50 if short else 200)),
+            clients=env_int("CHAOS_CLIENTS", 50 if short else 200),
             durations=Durations(
                 base.postgres_down, base.management_api_each_mode, base.postgres_lock, big
             ),
-            settle=float(os.environ.get("CHAOS_SETTLE_SECONDS", 5 if short else 20)),
-            ping_pause=float(os.environ.get("CHAOS_PING_PAUSE", 2.0 if short else 5.0)),
+            settle=env_float("CHAOS_SETTLE_SECONDS", 5 if short else 20),
+            ping_pause=env_float("CHAOS_PING_PAUSE", 2.0 if short else 5.0),
             faults=faults,
-            report=os.environ.get("CHAOS_REPORT", ""),
-            username=os.environ.get("DEMO_USERNAME", "demo"),
-            password=os.environ.get("DEMO_PASSWORD", "demo-password-change-me"),
+            report=env_str("CHAOS_REPORT", ""),
+            username=env_str("DEMO_USERNAME", "demo"),
+            password=env_str("DEMO_PASSWORD", "demo-password-change-me"),
         )
 
 
@@ -251,5 +253,4 @@ def run(settings: Settings) -> int:
 
 
 if __name__ == "__main__":
-    stop_on_sigterm()
-    sys.exit(run(Settings.from_env()))
+    sys.exit(run_drill(Settings.from_env, run))

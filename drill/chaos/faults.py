@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
+from devtools.console import say
 from drill.chaos import database
 from drill.chaos.members import Hub, Member, Sent, send_broadcast
-from drill.console import say
 from drill.stack import Stack, StackError
 
 WEB_REPLICAS = ("web1", "web2")

@@ -47,7 +47,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
 {{/* The recommended labels: (dict "ctx" $ "component" "web"), optionally "version" (a label
-value) when the object runs another image than image.tag (a blue/green colour). */}}
+value) when the object runs another image than image.tag (a blue/green color). */}}
 {{- define "wsgateway.labels" -}}
 helm.sh/chart: {{ include "wsgateway.chart" .ctx }}
 {{ include "wsgateway.selectorLabels" . }}
@@ -266,11 +266,11 @@ secrets.gateway.existingSecret).
 {{- end -}}
 
 {{/*
-The app container of every pod kind (web, each colour, migrations, provisioning, CronJobs, the
+The app container of every pod kind (web, each color, migrations, provisioning, CronJobs, the
 smoke test and its wait step): one definition, the differences as arguments:
   ctx        the root context
   name       container name
-  image      default: wsgateway.image (a blue/green colour passes its own)
+  image      default: wsgateway.image (a blue/green color passes its own)
   command    list; args: list (optional)
   env        list of the kind's own env entries (after the secrets, before extraEnvVars)
   settings   default true: the ConfigMap (envFrom), the secrets and extraEnvVars*; false for a
@@ -477,7 +477,7 @@ instead, which wsgateway.webCopies already counts.
 {{- end -}}
 {{- end -}}
 
-{{/* Web pods that may run at once: every colour that may run (wsgateway.webCopies), each at
+{{/* Web pods that may run at once: every color that may run (wsgateway.webCopies), each at
 its maximum replicas plus its rolling update's surge. */}}
 {{- define "wsgateway.webPeakPods" -}}
 {{- mul (include "wsgateway.webCopies" . | int) (add (include "wsgateway.webMaxReplicas" . | int) (include "wsgateway.webSurge" . | int)) -}}

@@ -16,7 +16,7 @@ analysis (web/rollout.yaml).
 {{- end -}}
 {{- end -}}
 
-{{/* The preview colour's: the preview Ingress's (or HTTPRoute's) HTTPS URL, else the preview Service. */}}
+{{/* The preview color's: the preview Ingress's (or HTTPRoute's) HTTPS URL, else the preview Service. */}}
 {{- define "wsgateway.previewSmokeBaseUrl" -}}
 {{- with .Values.blueGreen.preview.ingressHost -}}
 {{- printf "https://%s" . -}}

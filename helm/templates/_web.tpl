@@ -1,21 +1,21 @@
 {{/*
 The web tier's workloads. Without blue/green: one rolling Deployment `<fullname>-web`. With
-blueGreen.enabled (docs/blue-green.md): a Deployment per colour (`services` mode) or one Argo
-Rollout (`argo-rollouts` mode), all from the same pod template below, so the colours differ
-only in their image and their colour label.
+blueGreen.enabled (docs/blue-green.md): a Deployment per color (`services` mode) or one Argo
+Rollout (`argo-rollouts` mode), all from the same pod template below, so the colors differ
+only in their image and their color label.
 */}}
 
-{{/* The label that tells the colours apart; the stable and preview Services select on it. */}}
+{{/* The label that tells the colors apart; the stable and preview Services select on it. */}}
 {{- define "wsgateway.colorLabel" -}}
 wsgateway/color
 {{- end -}}
 
-{{/* The colour that is not `color`. */}}
+{{/* The color that is not `color`. */}}
 {{- define "wsgateway.otherColor" -}}
 {{- ternary "green" "blue" (eq . "blue") -}}
 {{- end -}}
 
-{{/* blueGreen.<color>, or an empty dict without a colour. */}}
+{{/* blueGreen.<color>, or an empty dict without a color. */}}
 {{- define "wsgateway.colorValues" -}}
 {{- if .color -}}
 {{- index .ctx.Values.blueGreen .color | toJson -}}
@@ -24,7 +24,7 @@ wsgateway/color
 {{- end -}}
 {{- end -}}
 
-{{/* The image of a colour: (dict "ctx" $ "color" "blue"); its digest, its tag, else image.*. */}}
+{{/* The image of a color: (dict "ctx" $ "color" "blue"); its digest, its tag, else image.*. */}}
 {{- define "wsgateway.colorImage" -}}
 {{- $c := include "wsgateway.colorValues" . | fromJson -}}
 {{- $repository := .ctx.Values.image.repository -}}
@@ -37,7 +37,7 @@ wsgateway/color
 {{- end -}}
 {{- end -}}
 
-{{/* app.kubernetes.io/version of a colour: its tag, else the release's version. */}}
+{{/* app.kubernetes.io/version of a color: its tag, else the release's version. */}}
 {{- define "wsgateway.colorVersion" -}}
 {{- $c := include "wsgateway.colorValues" . | fromJson -}}
 {{- if $c.tag -}}
@@ -47,7 +47,7 @@ wsgateway/color
 {{- end -}}
 {{- end -}}
 
-{{/* Selector of the web pods, of one colour when "color" is set: (dict "ctx" $ "color" "") */}}
+{{/* Selector of the web pods, of one color when "color" is set: (dict "ctx" $ "color" "") */}}
 {{- define "wsgateway.webSelectorLabels" -}}
 {{ include "wsgateway.selectorLabels" (dict "ctx" .ctx "component" "web") }}
 {{- with .color }}
@@ -63,13 +63,13 @@ wsgateway/color
 {{- end }}
 {{- end -}}
 
-{{/* Does this colour run pods? Always true without a colour. */}}
+{{/* Does this color run pods? Always true without a color. */}}
 {{- define "wsgateway.colorRunning" -}}
 {{- $c := include "wsgateway.colorValues" . | fromJson -}}
 {{- if or (not .color) $c.running -}}true{{- end -}}
 {{- end -}}
 
-{{/* How many copies of the web tier may run at once: 1, or 2 while both colours run. */}}
+{{/* How many copies of the web tier may run at once: 1, or 2 while both colors run. */}}
 {{- define "wsgateway.webCopies" -}}
 {{- $bg := .Values.blueGreen -}}
 {{- if not $bg.enabled -}}
@@ -183,7 +183,7 @@ metadata:
   {{- include "wsgateway.annotations" (dict "ctx" $ctx) | nindent 2 }}
 spec:
   {{- if not (include "wsgateway.colorRunning" .) }}
-  # The idle colour, scaled down: the Deployment stays so the next deploy or a rollback
+  # The idle color, scaled down: the Deployment stays so the next deploy or a rollback
   # only has to scale it up.
   replicas: 0
   {{- else if not $w.autoscaling.enabled }}
@@ -208,7 +208,7 @@ spec:
 {{- include "wsgateway.componentName" (dict "ctx" .ctx "suffix" (ternary (printf "web-%s" .color) "web" (not (empty .color)))) -}}
 {{- end -}}
 
-{{/* The colours whose web workloads this release renders: "" (one Deployment) or blue, green. */}}
+{{/* The colors whose web workloads this release renders: "" (one Deployment) or blue, green. */}}
 {{- define "wsgateway.webColors" -}}
 {{- if and .Values.blueGreen.enabled (eq .Values.blueGreen.mode "services") -}}
 {{- list "blue" "green" | toJson -}}

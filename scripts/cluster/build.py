@@ -21,9 +21,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# Run as a file: the repository root, where devtools/ is.
+sys.path.insert(1, str(Path(__file__).resolve().parents[2]))
+
+from devtools.console import say
+from devtools.environment import env_str
+
 MODULES = Path(__file__).resolve().parent / "modules"
 # /var/tmp: kept across reboots, as the Docker engine's and PostgreSQL's folders of the project.
-CACHE = Path(os.environ.get("CLUSTER_CACHE", "/var/tmp/wsgateway-cluster-cache"))  # noqa: S108
+CACHE = Path(env_str("CLUSTER_CACHE", "/var/tmp/wsgateway-cluster-cache"))  # noqa: S108
 KUBERNETES_VERSION = "v1.34.4"
 
 
@@ -195,13 +201,13 @@ def build_all() -> None:
         for binary, package in component.programs.items():
             label = f"{binary} ({component.module} {component.version})"
             if built(component, binary):
-                print(f"==> [build] {label}: cached", flush=True)
+                say(f"[build] {label}: cached")
                 continue
-            print(f"==> [build] {label}: building", flush=True)
+            say(f"[build] {label}: building")
             begun = time.monotonic()
             build(component, binary, package)
-            print(f"==> [build] {label}: built in {time.monotonic() - begun:.0f} s", flush=True)
-    print(f"==> [build] all programs in {CACHE / 'bin'} ({time.monotonic() - started:.0f} s)")
+            say(f"[build] {label}: built in {time.monotonic() - begun:.0f} s")
+    say(f"[build] all programs in {CACHE / 'bin'} ({time.monotonic() - started:.0f} s)")
 
 
 def main() -> None:

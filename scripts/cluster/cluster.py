@@ -28,13 +28,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[2]))  # devtools/
 
 import images  # sibling modules of a script, not a package: found through sys.path
 import pki
 from build import CACHE, COMPONENTS
 
+from devtools.console import say
+from devtools.environment import env_str
+
 HERE = Path(__file__).resolve().parent
-STATE = Path(os.environ.get("CLUSTER_DIR", "/var/tmp/wsgateway-cluster"))  # noqa: S108
+STATE = Path(env_str("CLUSTER_DIR", "/var/tmp/wsgateway-cluster"))  # noqa: S108
 BIN = CACHE / "bin"
 NODE_NAME = "wsgateway-node"
 SERVICE_CIDR = "10.96.0.0/16"
@@ -68,15 +72,15 @@ COREDNS_IMAGE = images.image_name("coredns", version_of("coredns"))
 
 def step(name: str, action: Callable[[], str | None]) -> None:
     """Runs one step and prints its line with its duration (and what it returns)."""
-    print(f"==> [cluster] {name} ...", flush=True)
+    say(f"[cluster] {name} ...")
     started = time.monotonic()
     try:
         detail = action()
     except (Failure, subprocess.CalledProcessError) as error:
-        print(f"==> [cluster] {name}: FAILED after {time.monotonic() - started:.1f} s: {error}")
+        say(f"[cluster] {name}: FAILED after {time.monotonic() - started:.1f} s: {error}")
         raise
     suffix = f" ({detail})" if detail else ""
-    print(f"==> [cluster] {name}: ok in {time.monotonic() - started:.1f} s{suffix}", flush=True)
+    say(f"[cluster] {name}: ok in {time.monotonic() - started:.1f} s{suffix}")
 
 
 def wait_until(what: str, check: Callable[[], bool], log: str, seconds: int = WAIT_SECONDS) -> None:
@@ -374,7 +378,7 @@ def start_dns() -> str:
 
 def up() -> None:
     if STATE.exists():
-        print(f"==> [cluster] a previous cluster's state is in {STATE}: stopping it first")
+        say(f"[cluster] a previous cluster's state is in {STATE}: stopping it first")
         down()
     started = time.monotonic()
     missing = [c.module for c in COMPONENTS for b in c.programs if not (BIN / b).exists()]
@@ -398,7 +402,7 @@ def up() -> None:
     step("kube-proxy", start_kube_proxy)
     step("NetworkPolicy enforcement", start_kube_router)
     step("cluster DNS", start_dns)
-    print(f"==> [cluster] up in {time.monotonic() - started:.0f} s; {env_line()}")
+    say(f"[cluster] up in {time.monotonic() - started:.0f} s; {env_line()}")
 
 
 def env_line() -> str:
@@ -536,7 +540,7 @@ def ours_chain(rule: str) -> bool:
 def down() -> None:
     started = time.monotonic()
     if not STATE.exists():
-        print(f"==> [cluster] nothing to stop ({STATE} does not exist)")
+        say(f"[cluster] nothing to stop ({STATE} does not exist)")
         return
     stop("kubelet")
     stop_pods()
@@ -556,7 +560,7 @@ def down() -> None:
     unmount_state()
     remove_network()
     shutil.rmtree(STATE)
-    print(f"==> [cluster] down in {time.monotonic() - started:.1f} s: {STATE} removed")
+    say(f"[cluster] down in {time.monotonic() - started:.1f} s: {STATE} removed")
 
 
 def main() -> int:
@@ -569,7 +573,7 @@ def main() -> int:
     try:
         up() if command == "up" else down()
     except (Failure, subprocess.CalledProcessError) as error:
-        print(f"==> [cluster] FAILED: {error}", file=sys.stderr)
+        say(f"[cluster] FAILED: {error}", sys.stderr)
         return 1
     return 0
 

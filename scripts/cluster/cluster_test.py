@@ -23,13 +23,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-# The sibling scripts (not a package), and the project's root for drill/ (traffic.py).
+# The sibling scripts (not a package), and the project's root for devtools/ and drill/.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[2]))
 
 import images
 import traffic
 from cluster import BIN, STATE, ctr
+
+from devtools.console import say
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "k8s/local-fixtures"
@@ -213,9 +215,9 @@ def cronjobs() -> str:
             "-n", NAMESPACE, "wait", "--for=condition=complete", f"job/{job}", "--timeout", TIMEOUT
         )
         lines = kubectl("-n", NAMESPACE, "logs", f"job/{job}").splitlines()
-        summary = [json.loads(line) for line in lines if '"cleanup.summary"' in line]
+        summary = [json.loads(line) for line in lines if '"command.summary"' in line]
         if not summary:
-            raise StepFailed(f"{job} printed no cleanup.summary line: {lines[-3:]}")
+            raise StepFailed(f"{job} printed no command.summary line: {lines[-3:]}")
         summaries.append(name.removeprefix(f"{RELEASE}-"))
     return f"{len(summaries)} CronJobs completed with a JSON summary: {', '.join(summaries)}"
 
@@ -292,7 +294,7 @@ def log_recipes() -> str:
 RECIPES = {
     "ws.connect.accepted": 1,
     "ws.token.issued` / `ws.token.refused": 1,
-    "cleanup.summary": 4,
+    "command.summary": 4,
 }
 
 
@@ -419,7 +421,7 @@ def bluegreen_make(target: str, *variables: str) -> None:
 
 
 def selector_changed_at() -> float:
-    """When the stable Service was last written (helm's patch of its colour selector), from its
+    """When the stable Service was last written (helm's patch of its color selector), from its
     managedFields (1 s resolution)."""
     service = json.loads(
         kubectl(
@@ -431,10 +433,10 @@ def selector_changed_at() -> float:
     return datetime.fromisoformat(max(moments).replace("Z", "+00:00")).timestamp()
 
 
-def first_websocket_call(colour: str, since: float) -> float | None:
-    """When a pod of ``colour`` first answered an integration call (/ws/…) after ``since``."""
+def first_websocket_call(color: str, since: float) -> float | None:
+    """When a pod of ``color`` first answered an integration call (/ws/…) after ``since``."""
     lines = kubectl(
-        "-n", NAMESPACE, "logs", "--tail=-1", "-l", f"{INSTANCE},wsgateway/color={colour}",
+        "-n", NAMESPACE, "logs", "--tail=-1", "-l", f"{INSTANCE},wsgateway/color={color}",
     ).splitlines()  # fmt: skip
     moments = [
         datetime.fromisoformat(event["timestamp"]).timestamp()
@@ -461,13 +463,13 @@ def blue_green_under_load() -> str:
         figures = asyncio.run(traffic.while_pinging(endpoints(port), CLIENTS, rollout))
     errors = server_errors()
     delays = {}
-    for colour, started in switches.items():
-        first = first_websocket_call(colour, started)
-        delays[colour] = f"{first - started:.1f} s" if first else "never"
+    for color, started in switches.items():
+        first = first_websocket_call(color, started)
+        delays[color] = f"{first - started:.1f} s" if first else "never"
     if figures.dropped or figures.lost or errors or "never" in delays.values():
         raise StepFailed(f"{figures}; 5xx {errors}; first answer after each switch: {delays}")
-    answers = ", ".join(f"{colour} {delay}" for colour, delay in delays.items())
-    return f"{figures}, 0 5xx; first answer from the new colour after its switch: {answers}"
+    answers = ", ".join(f"{color} {delay}" for color, delay in delays.items())
+    return f"{figures}, 0 5xx; first answer from the new color after its switch: {answers}"
 
 
 @dataclass(frozen=True)
@@ -481,7 +483,7 @@ def run_steps(steps: list[Step]) -> int:
     started = time.monotonic()
     for index, step in enumerate(steps):
         begun = time.monotonic()
-        print(f"==> [cluster-test] {step.name} ...", flush=True)
+        say(f"[cluster-test] {step.name} ...")
         try:
             detail = step.action()
         # Anything a step raises (a refused connection, a closed WebSocket) is its FAIL line.
@@ -489,16 +491,17 @@ def run_steps(steps: list[Step]) -> int:
             line = f"FAIL  {time.monotonic() - begun:6.1f} s  {step.name}: {error}"
             results.append(line)
             results.extend(f"----  {'':6} s  {later.name}: not run" for later in steps[index + 1 :])
-            print(f"==> [cluster-test] {line}", flush=True)
+            say(f"[cluster-test] {line}")
             break
         line = f"PASS  {time.monotonic() - begun:6.1f} s  {step.name}: {detail}"
         results.append(line)
-        print(f"==> [cluster-test] {line}", flush=True)
-    print("\n==> [cluster-test] Steps")
+        say(f"[cluster-test] {line}")
+    print()
+    say("[cluster-test] Steps")
     print("\n".join(results))
     failed = any(line.startswith(("FAIL", "----")) for line in results)
     verdict = "FAILED" if failed else "PASSED"
-    print(f"==> [cluster-test] {verdict} in {time.monotonic() - started:.0f} s")
+    say(f"[cluster-test] {verdict} in {time.monotonic() - started:.0f} s")
     return 1 if failed else 0
 
 

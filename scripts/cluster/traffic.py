@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from devtools.ports import free_port
 from drill.clients import Browser, Client, ping_until
 
 ANSWER_TIMEOUT = 10.0
@@ -43,12 +44,6 @@ class Figures:
             f"{self.clients} clients, {self.pings} pings: "
             f"{self.dropped} dropped connections, {self.lost} lost pings"
         )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextlib.contextmanager

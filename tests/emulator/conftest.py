@@ -4,11 +4,11 @@ integration calls to gunicorn, Management API calls back to the emulator)."""
 
 import pytest
 
-from gateway_emulator.stand_in import StandIn
+from devtools.ports import free_port
+from devtools.stand_in import StandIn
 from tests.conftest import start_gunicorn
 from tests.emulator.harness import EmulatorProcess, ThreadedStandIn
 from tests.support import gateway as gw
-from tests.support.live_server import free_port
 
 
 @pytest.hookimpl(wrapper=True)

@@ -16,8 +16,9 @@ from urllib.parse import urlencode
 import boto3
 from websockets.sync.client import ClientConnection, connect
 
-from gateway_emulator.stand_in import StandIn
-from tests.support.live_server import APP_DIR, free_port
+from devtools.ports import free_port
+from devtools.stand_in import StandIn
+from tests.support.live_server import APP_DIR
 
 
 def wait_until(condition: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
@@ -113,7 +114,7 @@ class EmulatorProcess:
 
 
 class ThreadedStandIn:
-    """The package's stand-in for Django, served from a thread so sync tests can use it."""
+    """devtools' stand-in for Django, served from a thread so sync tests can use it."""
 
     def __init__(self, stand_in: StandIn) -> None:
         self.stand_in = stand_in

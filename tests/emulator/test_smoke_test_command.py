@@ -1,6 +1,7 @@
 """`manage.py smoke_test` end to end: gunicorn, the emulator, the database, the logs."""
 
 import io
+import json
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -53,7 +54,20 @@ def test_every_step_passes_against_a_working_deployment(smoke_env):
     assert code == 0, output
     assert "Smoke test against: pytest: gunicorn + emulator" in output
     assert sum(line.startswith("✓") for line in output.splitlines()) == 12, output
-    assert output.rstrip().splitlines()[-1].startswith("PASSED: 12 passed, 0 failed, 0 not run")
+    *_, verdict, summary = output.rstrip().splitlines()
+    assert verdict.startswith("PASSED: 12 passed, 0 failed, 0 not run")
+    assert json.loads(summary) | {"seconds": 0, "timestamp": "", "request_id": ""} == {
+        "timestamp": "",
+        "level": "info",
+        "event": "command.summary",
+        "command": "smoke_test",
+        "request_id": "",
+        "ok": True,
+        "passed": 12,
+        "failed": 0,
+        "not_run": 0,
+        "seconds": 0,
+    }
 
 
 def test_a_wrong_password_fails_at_step_1_and_exits_non_zero(smoke_env, monkeypatch):
@@ -62,6 +76,8 @@ def test_a_wrong_password_fails_at_step_1_and_exits_non_zero(smoke_env, monkeypa
     assert code == 1
     assert "✗  1. open a page that uses WebSockets" in output
     assert "FAILED: 0 passed, 1 failed, 11 not run" in output
+    summary = json.loads(output.rstrip().splitlines()[-1])
+    assert (summary["ok"], summary["failed"], summary["not_run"]) == (False, 1, 11)
 
 
 def test_without_database_steps_those_steps_are_reported_not_run(smoke_env, monkeypatch):

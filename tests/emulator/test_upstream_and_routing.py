@@ -64,7 +64,7 @@ def test_several_upstreams_share_the_calls():
 
 
 def test_rewriting_the_upstream_file_moves_the_traffic(tmp_path):
-    """The blue/green switch: the file names the active colour."""
+    """The blue/green switch: the file names the active color."""
     active = tmp_path / "active-upstream"
     active.write_text("127.0.0.1:8000")
     config = EmulatorConfig(upstream_file=str(active), upstream_refresh=0)

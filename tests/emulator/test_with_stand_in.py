@@ -9,11 +9,12 @@ import urllib.request
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from devtools.ports import free_port
 from tests.emulator.harness import open_client, wait_until
-from tests.support.live_server import free_port
 
 SECRET = "stand-in-gateway-secret"
-# Every header the package's view requires on each call (DESIGN.md).
+# Every header the package's view requires on each call (docs/emulator.md, "What API Gateway
+# sends to Django").
 REQUIRED = {
     "Host",
     "Connectionid",

@@ -4,7 +4,7 @@
 
 The release's values and history are in the JSON file $FAKE_STATE; `helm upgrade` applies its
 --set/--set-string pairs to them, and kubectl's Services and Deployments follow the values
-(unless "service_selects" pins the stable Service to a colour). Every call is appended to
+(unless "service_selects" pins the stable Service to a color). Every call is appended to
 $FAKE_LOG. Anything else exits non-zero, so a target calling something unexpected fails.
 """
 
@@ -38,14 +38,14 @@ def deployments(state: dict) -> list[dict]:
     bg = state["values"]["blueGreen"]
     return [
         {
-            "metadata": {"name": f"wsgateway-web-{colour}", "labels": {COLOR: colour}},
+            "metadata": {"name": f"wsgateway-web-{color}", "labels": {COLOR: color}},
             "spec": {
-                "replicas": 2 if bg[colour]["running"] else 0,
-                "template": {"spec": {"containers": [{"image": f"app:{bg[colour]['tag']}"}]}},
+                "replicas": 2 if bg[color]["running"] else 0,
+                "template": {"spec": {"containers": [{"image": f"app:{bg[color]['tag']}"}]}},
             },
-            "status": {"readyReplicas": 2 if bg[colour]["running"] else 0},
+            "status": {"readyReplicas": 2 if bg[color]["running"] else 0},
         }
-        for colour in ("blue", "green")
+        for color in ("blue", "green")
     ]
 
 

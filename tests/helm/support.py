@@ -143,7 +143,7 @@ def workloads(objects: list[dict]) -> list[dict]:
 
 
 def web_workloads(objects: list[dict]) -> list[dict]:
-    """The web tier: one Deployment, a Deployment per blue/green colour, or the Rollout."""
+    """The web tier: one Deployment, a Deployment per blue/green color, or the Rollout."""
     return [
         o
         for o in objects

@@ -1,5 +1,5 @@
 """Blue/green in the chart (blueGreen.*, docs/blue-green.md): the stable Service selects exactly
-one colour and the preview Service the other; switching is one value and touches no pod; the
+one color and the preview Service the other; switching is one value and touches no pod; the
 shared parts exist once; and, for Argo Rollouts, a structural check of the custom resources
 that kubernetes-validate has no schema for."""
 
@@ -38,7 +38,7 @@ def service(objects: list[dict], name: str) -> dict:
     return next(o for o in objects if o["kind"] == "Service" and o["metadata"]["name"] == name)
 
 
-def colours(objects: list[dict]) -> dict[str, dict]:
+def colors(objects: list[dict]) -> dict[str, dict]:
     return {d["metadata"]["labels"][COLOR_LABEL]: d for d in support.find(objects, "Deployment")}
 
 
@@ -50,20 +50,20 @@ def env_of(container: dict) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(("values", "active"), [(BLUE_LIVE, "blue"), (GREEN_LIVE, "green")])
-def test_stable_service_selects_exactly_the_active_colour_and_preview_the_other(values, active):
+def test_stable_service_selects_exactly_the_active_color_and_preview_the_other(values, active):
     objects = support.render(values)
-    deployments = colours(objects)
+    deployments = colors(objects)
     assert set(deployments) == {"blue", "green"}
     idle = "green" if active == "blue" else "blue"
     for name, expected in (("wsgateway-web", active), ("wsgateway-web-preview", idle)):
         selector = service(objects, name)["spec"]["selector"]
         assert selector[COLOR_LABEL] == expected
-        chosen = [colour for colour, d in deployments.items() if selects(selector, d)]
+        chosen = [color for color, d in deployments.items() if selects(selector, d)]
         assert chosen == [expected], (name, chosen)
-    # Each Deployment owns exactly its own colour's pods.
-    for colour, deployment in deployments.items():
-        assert deployment["metadata"]["name"] == f"wsgateway-web-{colour}"
-        assert deployment["spec"]["selector"]["matchLabels"][COLOR_LABEL] == colour
+    # Each Deployment owns exactly its own color's pods.
+    for color, deployment in deployments.items():
+        assert deployment["metadata"]["name"] == f"wsgateway-web-{color}"
+        assert deployment["spec"]["selector"]["matchLabels"][COLOR_LABEL] == color
         assert selects(deployment["spec"]["selector"]["matchLabels"], deployment)
     # The Ingress API Gateway calls goes to the stable Service.
     for ingress in support.find(objects, "Ingress", "-web"):
@@ -71,24 +71,24 @@ def test_stable_service_selects_exactly_the_active_colour_and_preview_the_other(
         assert backend["name"] == "wsgateway-web"
 
 
-def test_each_colour_runs_its_own_image_and_version():
-    deployments = colours(support.render(BLUE_LIVE))
-    for colour, tag in (("blue", "1.4.2"), ("green", "1.5.0")):
-        pod = deployments[colour]["spec"]["template"]
+def test_each_color_runs_its_own_image_and_version():
+    deployments = colors(support.render(BLUE_LIVE))
+    for color, tag in (("blue", "1.4.2"), ("green", "1.5.0")):
+        pod = deployments[color]["spec"]["template"]
         assert pod["spec"]["containers"][0]["image"] == f"wsgateway-app:{tag}"
         assert pod["metadata"]["labels"]["app.kubernetes.io/version"] == tag
     digest = "sha256:" + "ab" * 32
     pinned = support.merge(BLUE_LIVE, {"blueGreen": {"green": {"digest": digest}}})
-    green = colours(support.render(pinned))["green"]
+    green = colors(support.render(pinned))["green"]
     assert support.pod_spec(green)["containers"][0]["image"] == f"wsgateway-app@{digest}"
 
 
 def test_switching_is_one_value_and_rolls_no_pod():
     """`helm upgrade --set blueGreen.activeColor=green` and `helm rollback` change the Services'
-    selectors and nothing a pod is made from: no colour restarts on a switch."""
+    selectors and nothing a pod is made from: no color restarts on a switch."""
     switched = support.merge(BLUE_LIVE, {"blueGreen": {"activeColor": "green"}})
     before, after = support.render(BLUE_LIVE), support.render(switched)
-    assert colours(before) == colours(after)
+    assert colors(before) == colors(after)
     assert service(after, "wsgateway-web")["spec"]["selector"][COLOR_LABEL] == "green"
     assert service(after, "wsgateway-web-preview")["spec"]["selector"][COLOR_LABEL] == "blue"
     changed = {
@@ -106,9 +106,9 @@ def test_shared_parts_exist_once():
     for kind in ("Job", "CronJob", "ServiceAccount", "ConfigMap", "PodDisruptionBudget"):
         names = sorted(o["metadata"]["name"] for o in support.find(objects, kind))
         assert names == sorted(name for k, name in plain if k == kind), kind
-    # Both colours read the same settings and the same Secret.
+    # Both colors read the same settings and the same Secret.
     sources = {
-        str(support.pod_spec(d)["containers"][0]["envFrom"]) for d in colours(objects).values()
+        str(support.pod_spec(d)["containers"][0]["envFrom"]) for d in colors(objects).values()
     }
     assert len(sources) == 1
 
@@ -122,10 +122,10 @@ def test_blue_green_is_off_by_default():
     assert not support.find(objects, "Rollout") and not support.find(objects, "AnalysisTemplate")
 
 
-def test_the_scaled_down_colour_keeps_its_deployment_at_zero_and_no_hpa():
+def test_the_scaled_down_color_keeps_its_deployment_at_zero_and_no_hpa():
     objects = support.render(GREEN_LIVE)
-    assert colours(objects)["blue"]["spec"]["replicas"] == 0
-    assert colours(objects)["green"]["spec"]["replicas"] == 3
+    assert colors(objects)["blue"]["spec"]["replicas"] == 0
+    assert colors(objects)["green"]["spec"]["replicas"] == 3
     hpas = support.find(support.render(BLUE_LIVE), "HorizontalPodAutoscaler")
     assert sorted(h["spec"]["scaleTargetRef"]["name"] for h in hpas) == [
         "wsgateway-web-blue",
@@ -136,14 +136,14 @@ def test_the_scaled_down_colour_keeps_its_deployment_at_zero_and_no_hpa():
     assert [h["spec"]["scaleTargetRef"]["name"] for h in hpas] == ["wsgateway-web-green"]
 
 
-def test_a_scaled_down_active_colour_is_refused():
+def test_a_scaled_down_active_color_is_refused():
     values = support.merge(GREEN_LIVE, {"blueGreen": {"activeColor": "blue"}})
     with pytest.raises(support.helm().HelmError) as failure:
         support.render(values)
     assert "blueGreen.blue.running is false" in str(failure.value)
 
 
-def test_preview_smoke_test_targets_the_idle_colour_while_it_runs():
+def test_preview_smoke_test_targets_the_idle_color_while_it_runs():
     objects = support.render(BLUE_LIVE)
     pod = support.one(objects, "Pod", "-preview-smoke-test")
     assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
@@ -162,7 +162,7 @@ def test_preview_smoke_test_targets_the_idle_colour_while_it_runs():
     assert backend["name"] == "wsgateway-web-preview"
     allowed = support.one(objects, "ConfigMap")["data"]["ALLOWED_HOSTS"].split(",")
     assert "preview.app.example.com" in allowed
-    # Without a preview Ingress it calls the preview Service; with the idle colour scaled
+    # Without a preview Ingress it calls the preview Service; with the idle color scaled
     # down there is nothing to test.
     no_ingress = support.merge(BLUE_LIVE, {"blueGreen": {"preview": {"ingressHost": ""}}})
     pod = support.one(support.render(no_ingress), "Pod", "-preview-smoke-test")
@@ -172,15 +172,15 @@ def test_preview_smoke_test_targets_the_idle_colour_while_it_runs():
     assert not support.find(support.render(GREEN_LIVE), "Pod", "-preview-smoke-test")
 
 
-def test_connection_budget_counts_both_running_colours():
+def test_connection_budget_counts_both_running_colors():
     notes = support.render_templates(GREEN_LIVE)["wsgateway/templates/NOTES.txt"]
     assert "green is live behind wsgateway-web" in notes
-    # 1 colour x (3 replicas + 1 surging) x 2 workers x 6 + 4 CronJobs x 6 + 1
+    # 1 color x (3 replicas + 1 surging) x 2 workers x 6 + 4 CronJobs x 6 + 1
     assert "total: 73" in notes
     both = support.merge(GREEN_LIVE, {"blueGreen": {"blue": {"running": True}}})
     notes = support.render_templates(both)["wsgateway/templates/NOTES.txt"]
-    assert "total: 121" in notes  # 2 colours x (3 + 1) x 2 x 6 + 4 x 6 + 1
-    # An Argo Rollout starts a whole preview ReplicaSet (counted as the second colour) and
+    assert "total: 121" in notes  # 2 colors x (3 + 1) x 2 x 6 + 4 x 6 + 1
+    # An Argo Rollout starts a whole preview ReplicaSet (counted as the second color) and
     # surges no further.
     argo = support.merge(ARGO, {"web": {"autoscaling": {"maxReplicas": 6}}})
     notes = support.render_templates(argo)["wsgateway/templates/NOTES.txt"]

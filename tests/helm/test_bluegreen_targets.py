@@ -16,7 +16,7 @@ from tests.helm import support
 FAKE = Path(__file__).with_name("fake_cluster.py")
 
 
-def colour(tag: str, running: bool) -> dict:
+def color(tag: str, running: bool) -> dict:
     return {"tag": tag, "digest": "", "running": running}
 
 
@@ -75,14 +75,14 @@ def cluster(tmp_path):
     return make
 
 
-BLUE_LIVE_GREEN_IDLE = release_values("blue", colour("1.4.2", True), colour("1.4.1", False))
+BLUE_LIVE_GREEN_IDLE = release_values("blue", color("1.4.2", True), color("1.4.1", False))
 
 
 def upgrades(calls: list[str]) -> list[str]:
     return [c for c in calls if c.startswith("helm upgrade")]
 
 
-def test_deploy_runs_the_tag_on_the_idle_colour_then_waits_and_smoke_tests(cluster):
+def test_deploy_runs_the_tag_on_the_idle_color_then_waits_and_smoke_tests(cluster):
     cluster.setup(BLUE_LIVE_GREEN_IDLE)
     result, calls, state = cluster("bluegreen-deploy", "ENV=staging", "TAG=1.5.0")
     assert result.returncode == 0, result.stderr
@@ -111,21 +111,21 @@ def test_deploy_runs_the_tag_on_the_idle_colour_then_waits_and_smoke_tests(clust
     assert "Next: make bluegreen-switch" in result.stdout
 
 
-def test_switch_flips_the_active_colour_and_checks_the_service(cluster):
-    values = release_values("blue", colour("1.4.2", True), colour("1.5.0", True))
+def test_switch_flips_the_active_color_and_checks_the_service(cluster):
+    values = release_values("blue", color("1.4.2", True), color("1.5.0", True))
     cluster.setup(values)
     result, calls, state = cluster("bluegreen-switch", "ENV=prod")
     assert result.returncode == 0, result.stderr
     [upgrade] = upgrades(calls)
     assert "--set-string blueGreen.activeColor=green" in upgrade
-    assert "--set blueGreen.blue.running=true" in upgrade  # the old colour stays for rollback
+    assert "--set blueGreen.blue.running=true" in upgrade  # the old color stays for rollback
     assert "--set-string image.tag=1.5.0" in upgrade
     assert calls[-1].startswith("helm test wsgateway")
     assert "the stable Service selects green" in result.stdout
     assert state["values"]["blueGreen"]["activeColor"] == "green"
 
 
-def test_switch_without_a_deployed_idle_colour_changes_nothing(cluster):
+def test_switch_without_a_deployed_idle_color_changes_nothing(cluster):
     cluster.setup(BLUE_LIVE_GREEN_IDLE)
     result, calls, _ = cluster("bluegreen-switch", "ENV=prod")
     assert result.returncode != 0
@@ -133,8 +133,8 @@ def test_switch_without_a_deployed_idle_colour_changes_nothing(cluster):
     assert not upgrades(calls)
 
 
-def test_rollback_scales_the_old_colour_up_before_switching_back(cluster):
-    values = release_values("green", colour("1.4.2", False), colour("1.5.0", True))
+def test_rollback_scales_the_old_color_up_before_switching_back(cluster):
+    values = release_values("green", color("1.4.2", False), color("1.5.0", True))
     cluster.setup(values)
     result, calls, state = cluster("bluegreen-rollback", "ENV=prod")
     assert result.returncode == 0, result.stderr
@@ -157,19 +157,19 @@ def test_a_failing_smoke_test_stops_with_a_clear_message(cluster):
     cluster.setup(BLUE_LIVE_GREEN_IDLE)
     result, _, _ = cluster("bluegreen-deploy", "ENV=prod", "TAG=1.5.0", FAKE_TEST_EXIT="3")
     assert result.returncode != 0
-    assert "bluegreen: FAILED: smoke-test the live colour" in result.stderr
+    assert "bluegreen: FAILED: smoke-test the live color" in result.stderr
     assert "failed (exit 3)" in result.stderr
     assert "Next:" not in result.stdout
 
 
-def test_a_service_pointing_at_the_wrong_colour_stops_the_switch(cluster):
+def test_a_service_pointing_at_the_wrong_color_stops_the_switch(cluster):
     """Something else keeps the stable Service on blue: the switch says so and does not go on
-    to smoke-test what would really be the old colour."""
-    values = release_values("blue", colour("1.4.2", True), colour("1.5.0", True))
+    to smoke-test what would really be the old color."""
+    values = release_values("blue", color("1.4.2", True), color("1.5.0", True))
     cluster.setup(values, service_selects="blue")
     result, calls, _ = cluster("bluegreen-switch", "ENV=prod")
     assert result.returncode != 0
-    assert "the stable Service selects blue, not green: API Gateway reaches the wrong colour" in (
+    assert "the stable Service selects blue, not green: API Gateway reaches the wrong color" in (
         result.stderr
     )
     assert not [c for c in calls if c.startswith("helm test")]
@@ -177,9 +177,9 @@ def test_a_service_pointing_at_the_wrong_colour_stops_the_switch(cluster):
     assert "WARNING: the release's values say green" in status.stdout
 
 
-def test_status_shows_the_live_colour_images_and_since_when(cluster):
-    before = release_values("blue", colour("1.4.2", True), colour("1.5.0", True))
-    after = release_values("green", colour("1.4.2", True), colour("1.5.0", True))
+def test_status_shows_the_live_color_images_and_since_when(cluster):
+    before = release_values("blue", color("1.4.2", True), color("1.5.0", True))
+    after = release_values("green", color("1.4.2", True), color("1.5.0", True))
     cluster.setup(
         after,
         history=[
@@ -195,8 +195,8 @@ def test_status_shows_the_live_colour_images_and_since_when(cluster):
     assert "green  app:1.5.0  2/2 ready  (live)" in result.stdout
 
 
-def test_scale_down_after_the_delay_scales_the_idle_colour_to_zero(cluster):
-    values = release_values("green", colour("1.4.2", True), colour("1.5.0", True))
+def test_scale_down_after_the_delay_scales_the_idle_color_to_zero(cluster):
+    values = release_values("green", color("1.4.2", True), color("1.5.0", True))
     cluster.setup(values)
     result, calls, state = cluster(
         "bluegreen-scale-down", "ENV=prod", "BLUEGREEN_SCALE_DOWN_DELAY=0"
@@ -230,3 +230,32 @@ def test_deploy_needs_env_and_tag(cluster):
     missing_tag, calls, _ = cluster("bluegreen-deploy", "ENV=prod")
     assert missing_tag.returncode != 0 and "TAG is required" in missing_tag.stderr
     assert not calls
+
+
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [
+        ({}, "NAMESPACE must be set"),
+        (
+            {"NAMESPACE": "wsgateway-prod", "ENV_VALUES": "values.yaml"}
+            | {"BLUEGREEN_SCALE_DOWN_DELAY": "soon"},
+            "BLUEGREEN_SCALE_DOWN_DELAY='soon' must be a whole number",
+        ),
+    ],
+    ids=["missing", "not-a-number"],
+)
+def test_a_missing_or_wrong_variable_is_named_without_a_traceback(variables, named):
+    """By hand (`python3 scripts/bluegreen.py status`) nothing sets the variables make sets."""
+    inherited = {k: v for k, v in os.environ.items() if k not in {"NAMESPACE", "ENV_VALUES"}}
+    result = subprocess.run(
+        [sys.executable, "scripts/bluegreen.py", "status"],
+        cwd=support.ROOT,
+        env={**inherited, **variables},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert f"bluegreen: FAILED: {named}" in result.stderr
+    assert "Traceback" not in result.stderr

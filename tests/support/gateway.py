@@ -1,4 +1,5 @@
-"""Calls into Django exactly as API Gateway makes them (DESIGN.md, "What API Gateway sends")."""
+"""Calls into Django exactly as API Gateway makes them (docs/emulator.md, "What API Gateway
+sends to Django")."""
 
 import secrets
 import uuid

@@ -5,7 +5,6 @@ handling, the JSON log stream) run against this instead of Django's test client.
 """
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,13 +14,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from devtools.ports import free_port
+
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def concurrently(calls: list[Callable[[], int]]) -> list[int]:

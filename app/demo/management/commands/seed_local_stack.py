@@ -1,17 +1,19 @@
 """Prepare a local stack (make dev, make up): the ApiGateway row the emulator's calls name,
 and a demo user who may broadcast. Idempotent; never run it in production."""
 
-import json
-import os
-
+import environ
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django_aws_api_gateway_websockets.models import ApiGateway
 
+from observability.summary import Figures, SummaryCommand
 
-class Command(BaseCommand):
+env = environ.Env()
+
+
+class Command(SummaryCommand):
     help = "Create the local ApiGateway record and a demo user (development only)."
 
     def add_arguments(self, parser) -> None:
@@ -20,13 +22,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--target", default="http://localhost:8000/ws/", help="the integration URL base"
         )
-        parser.add_argument("--username", default=os.environ.get("DEMO_USERNAME", "demo"))
+        parser.add_argument("--username", default=env.str("DEMO_USERNAME", default="demo"))
 
-    def handle(self, *args, api_id, stage, target, username, **options) -> None:
+    def run(self, *, api_id: str, stage: str, target: str, username: str, **_options) -> Figures:
         if settings.PRODUCTION:
             raise CommandError("seed_local_stack is for local stacks; DJANGO_ENV is production")
         # From the environment, not an argument, so it never shows in a process list.
-        password = os.environ.get("DEMO_PASSWORD", "")
+        password = env.str("DEMO_PASSWORD", default="")
         if not password:
             raise CommandError("Set DEMO_PASSWORD to the demo user's password")
         gateway, _ = ApiGateway.objects.update_or_create(
@@ -44,14 +46,9 @@ class Command(BaseCommand):
         user.set_password(password)
         user.save()
         user.user_permissions.add(Permission.objects.get(codename="send_broadcast"))
-        self.stdout.write(
-            json.dumps(
-                {
-                    "event": "local_stack.seeded",
-                    "api_id": gateway.api_id,
-                    "stage": gateway.stage_name,
-                    "user": username,
-                    "user_created": created,
-                }
-            )
-        )
+        return {
+            "api_id": gateway.api_id,
+            "stage": gateway.stage_name,
+            "user": username,
+            "user_created": created,
+        }

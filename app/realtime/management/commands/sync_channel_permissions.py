@@ -1,17 +1,9 @@
-import json
-
-from django.core.management.base import BaseCommand
-
+from observability.summary import Figures, SummaryCommand
 from realtime.channels import declared, sync_channel_permissions
 
 
-class Command(BaseCommand):
+class Command(SummaryCommand):
     help = "Create or update the ChannelPermission row of every channel the features declare."
 
-    def handle(self, *args, **options) -> None:
-        created = sync_channel_permissions()
-        self.stdout.write(
-            json.dumps(
-                {"event": "channels.synced", "channels": len(declared()), "created": created}
-            )
-        )
+    def run(self, **options) -> Figures:
+        return {"channels": len(declared()), "created": sync_channel_permissions()}

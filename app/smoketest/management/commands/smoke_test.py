@@ -1,20 +1,20 @@
-import sys
+from django.core.management.base import CommandError
 
-from django.core.management.base import BaseCommand, CommandError
-
+from observability.summary import Figures, SummaryCommand
 from smoketest.config import SmokeConfig
 from smoketest.logs import log_source
 from smoketest.report import Report
 from smoketest.steps import SmokeTest
 
 
-class Command(BaseCommand):
+class Command(SummaryCommand):
     help = (
         "The deployment guide's smoke test: sign in, token, connect, messages both ways, "
-        "broadcast, disconnect, cleanup, logs. Configured by SMOKE_* variables."
+        "broadcast, disconnect, cleanup, logs. Configured by SMOKE_* variables "
+        "(docs/smoke-test.md)."
     )
 
-    def handle(self, *args, **options) -> None:
+    def run(self, **_options) -> Figures:
         try:
             config = SmokeConfig.from_env()
             logs = log_source(config.log_source)
@@ -36,5 +36,7 @@ class Command(BaseCommand):
         finally:
             smoke.browser.close()
         self.stdout.write(f"\n{'FAILED' if report.failed else 'PASSED'}: {report.summary()}")
-        if report.failed:
-            sys.exit(1)
+        return report.counts()
+
+    def succeeded(self, figures: Figures) -> bool:
+        return figures["failed"] == 0

@@ -3,13 +3,13 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from observability.summary import SummaryCommand
 from realtime.broadcasts.fanout import claim_abandoned, deliver
 from realtime.broadcasts.models import Broadcast
 from realtime.cleanup.batching import delete_in_batches
-from realtime.cleanup.command import CleanupCommand
 
 
-class Command(CleanupCommand):
+class Command(SummaryCommand):
     help = (
         "Deliver broadcasts that no web process is delivering: queued but never started, "
         "or whose deliverer's lease expired (it died or stalled), resuming after its last "

@@ -5,8 +5,8 @@ from django.utils import timezone
 from django_aws_api_gateway_websockets.conf import get_setting
 from django_aws_api_gateway_websockets.models import ConnectionRateLimit, WebSocketToken
 
+from observability.summary import SummaryCommand
 from realtime.cleanup.batching import delete_in_batches
-from realtime.cleanup.command import CleanupCommand
 from realtime.limits import forget_old_budgets
 
 # A connection lives at most 2 hours (API Gateway's limit): a message budget untouched for a
@@ -14,7 +14,7 @@ from realtime.limits import forget_old_budgets
 MESSAGE_BUDGET_AGE = timedelta(days=1)
 
 
-class Command(CleanupCommand):
+class Command(SummaryCommand):
     help = (
         "Delete expired WebSocket tokens, old rate-limit records and the message budgets of "
         "closed connections in batches: the package's cleanupWebSocketTokens, with a JSON "

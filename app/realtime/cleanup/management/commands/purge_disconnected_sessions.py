@@ -4,11 +4,11 @@ from django.conf import settings
 from django.utils import timezone
 from django_aws_api_gateway_websockets.models import WebSocketSession
 
+from observability.summary import SummaryCommand
 from realtime.cleanup.batching import delete_in_batches
-from realtime.cleanup.command import CleanupCommand
 
 
-class Command(CleanupCommand):
+class Command(SummaryCommand):
     help = (
         "Delete disconnected sessions older than a retention period, in batches "
         "(the package's clearWebSocketSessions deletes every one at once)."

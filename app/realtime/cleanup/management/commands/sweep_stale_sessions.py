@@ -4,11 +4,11 @@ from django.conf import settings
 from django.utils import timezone
 from django_aws_api_gateway_websockets.models import WebSocketSession
 
+from observability.summary import SummaryCommand
 from realtime.cleanup.batching import update_in_batches
-from realtime.cleanup.command import CleanupCommand
 
 
-class Command(CleanupCommand):
+class Command(SummaryCommand):
     help = (
         "Mark sessions that are still 'connected' but older than API Gateway's maximum "
         "connection duration as disconnected ($disconnect is best-effort)."

@@ -1,5 +1,6 @@
-"""A trivial local stand-in for Django's integration endpoint, for the capacity run and
-the emulator's tests: it answers every call with a set status and records what it got."""
+"""A trivial local stand-in for Django's integration endpoint, in front of which the emulator
+is tested (tests/emulator) and measured (bench/emulator_capacity.py, the fan-out scenario): it
+answers every call with a set status and records what it got."""
 
 from collections import Counter
 from dataclasses import dataclass

@@ -1,19 +1,18 @@
-"""``python -m gateway_emulator.capacity --connections 5000``: what one emulator process holds.
+"""``python -m bench.emulator_capacity --connections 5000``: what one emulator process holds.
 
-Starts the emulator as a subprocess (so its memory and CPU are its own) in front of the
-stand-in for Django, all on 127.0.0.1, then: opens N WebSocket connections with bounded
-concurrency, holds them, pushes one Management API POST to each and checks every client got
-its own, has every client send one frame ($default), and closes them all ($disconnect).
-Prints a table; exits 1 if any connection could not be held or any frame went missing.
+Starts the emulator as a child process (so its memory and CPU are its own) in front of the
+stand-in for Django (devtools/stand_in.py), all on 127.0.0.1, then: opens N WebSocket
+connections with bounded concurrency, holds them, pushes one Management API POST to each and
+checks every client got its own, has every client send one frame ($default), and closes them
+all ($disconnect). Prints a table; exits 1 if any connection could not be held or any frame
+went missing. The benchmark's emulator scenario (bench/scenarios/emulator.py) runs the same
+measurement; docs/emulator.md has the figures of a full run.
 """
 
 import argparse
 import asyncio
-import os
-import resource
-import socket
-import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +23,18 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
-from gateway_emulator.stand_in import StandIn
+from bench.stack.processes import (
+    HOST,
+    cpu_seconds,
+    emulator,
+    peak_rss_mib,
+    raise_open_files_limit,
+    rss_mib,
+)
+from devtools.console import say
+from devtools.ports import free_port
+from devtools.stand_in import StandIn
 
-APP_DIR = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
 STAGE = "capacity"
 PHASE_TIMEOUT_SECONDS = 30
 # The whole run stops here, whatever it has measured by then.
@@ -35,7 +42,7 @@ RUN_TIMEOUT_SECONDS = 115
 
 
 @dataclass
-class Figures:
+class CapacityFigures:
     requested: int
     opened: int = 0
     open_seconds: float = 0.0
@@ -81,34 +88,6 @@ class Figures:
         return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def raise_open_files_limit() -> None:
-    """Each connection is a socket here and one in the emulator (which inherits the limit)."""
-    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-def memory_mib(pid: int) -> tuple[float, float]:
-    """Current and peak resident memory of ``pid`` (Linux /proc)."""
-    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
-    fields = dict(line.split(":", 1) for line in lines)
-
-    def mib(key: str) -> float:
-        return int(fields[key].split()[0]) / 1024  # the kernel reports kB
-
-    return mib("VmRSS"), mib("VmHWM")
-
-
-def cpu_seconds(pid: int) -> float:
-    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def wait_for(condition, timeout: float = PHASE_TIMEOUT_SECONDS) -> None:
     deadline = time.monotonic() + timeout
     while not condition() and time.monotonic() < deadline:
@@ -116,36 +95,33 @@ async def wait_for(condition, timeout: float = PHASE_TIMEOUT_SECONDS) -> None:
 
 
 class Run:
-    def __init__(self, connections: int, concurrency: int, hold: float) -> None:
-        self.figures = Figures(connections)
+    def __init__(self, connections: int, concurrency: int, hold: float, log_dir: Path) -> None:
+        self.figures = CapacityFigures(connections)
         self.concurrency = concurrency
         self.hold = hold
+        self.log_dir = log_dir
         self.stand_in = StandIn()
         self.port = free_port()
         self.pid = 0  # the emulator's
         self.clients: dict[int, ClientConnection] = {}
 
-    async def measure(self) -> Figures:
+    async def measure(self) -> CapacityFigures:
         stand_in_port = free_port()
         await self.stand_in.start(HOST, stand_in_port)
-        emulator = subprocess.Popen(
-            [sys.executable, "-m", "gateway_emulator"],
-            cwd=APP_DIR,
-            env={
-                **os.environ,
-                "EMULATOR_HOST": HOST,
-                "EMULATOR_PORT": str(self.port),
-                "EMULATOR_STAGE": STAGE,
-                "EMULATOR_TARGET_URL": f"http://{HOST}:{stand_in_port}/ws/",
-            },
-            stdout=subprocess.DEVNULL,
+        gateway = emulator(
+            self.port,
+            self.log_dir,
+            EMULATOR_STAGE=STAGE,
+            EMULATOR_TARGET_URL=f"http://{HOST}:{stand_in_port}/ws/",
+            # The figures of docs/emulator.md are at the emulator's default level.
+            LOG_LEVEL="INFO",
         )
-        self.pid = emulator.pid
         try:
+            gateway.start()
+            self.pid = gateway.pid
             async with aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self.concurrency)
             ) as http:
-                await self._wait_until_up(http)
                 await self._open()
                 await self._hold(http)
                 await self._push(http)
@@ -153,21 +129,9 @@ class Run:
                 await self._close()
             self.figures.cpu_seconds = cpu_seconds(self.pid)
         finally:
-            emulator.terminate()
-            emulator.wait(timeout=30)
+            gateway.stop()
             await self.stand_in.stop()
         return self.figures
-
-    async def _wait_until_up(self, http: aiohttp.ClientSession) -> None:
-        for _ in range(200):
-            try:
-                async with http.get(f"http://{HOST}:{self.port}/health") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)
-        raise RuntimeError("the emulator did not start")
 
     async def _open(self) -> None:
         gate = asyncio.Semaphore(self.concurrency)
@@ -197,7 +161,7 @@ class Run:
             open_at_emulator = (await response.json())["connections"]
         open_here = sum(client.state is State.OPEN for client in self.clients.values())
         self.figures.held = min(open_at_emulator, open_here)
-        self.figures.rss_mib, _peak = memory_mib(self.pid)
+        self.figures.rss_mib = rss_mib(self.pid)
 
     def _connection_ids(self) -> dict[int, str]:
         """Client number -> connection id, from the query string $connect forwarded."""
@@ -238,7 +202,7 @@ class Run:
         await wait_for(lambda: self.stand_in.counts["default"] >= len(self.clients))
         self.figures.relay_seconds = time.monotonic() - started
         self.figures.relayed = self.stand_in.counts["default"]
-        _rss, self.figures.peak_rss_mib = memory_mib(self.pid)
+        self.figures.peak_rss_mib = peak_rss_mib(self.pid)
 
     async def _close(self) -> None:
         gate = asyncio.Semaphore(self.concurrency)
@@ -255,17 +219,19 @@ class Run:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gateway_emulator.capacity")
+    parser = argparse.ArgumentParser(prog="python -m bench.emulator_capacity", description=__doc__)
     parser.add_argument("--connections", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=200, help="handshakes in flight")
     parser.add_argument("--hold", type=float, default=5.0, help="seconds to hold them all")
     args = parser.parse_args(argv)
     raise_open_files_limit()
-    run = Run(args.connections, args.concurrency, args.hold)
+    log_dir = Path(tempfile.mkdtemp(prefix="emulator-capacity-"))
+    say(f"{args.connections:,} connections, {args.concurrency} in flight; log in {log_dir}")
+    run = Run(args.connections, args.concurrency, args.hold, log_dir)
     try:
         asyncio.run(asyncio.wait_for(run.measure(), RUN_TIMEOUT_SECONDS))
     except TimeoutError:
-        print(f"stopped after {RUN_TIMEOUT_SECONDS} s", file=sys.stderr)
+        say(f"stopped after {RUN_TIMEOUT_SECONDS} s: the figures measured so far", sys.stderr)
     print(run.figures.table())
     return 0 if run.figures.ok else 1
 
