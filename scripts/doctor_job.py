@@ -19,7 +19,6 @@ printed before it runs (scripts.bluegreen.run).
 
 import copy
 import json
-import os
 import shlex
 import subprocess
 import sys
@@ -29,7 +28,9 @@ from dataclasses import dataclass
 
 import yaml
 
-from scripts.bluegreen import Failure, run, say
+from devtools.console import say
+from devtools.environment import BadVariable, env_int, env_str
+from scripts.bluegreen import Failure, run
 from scripts.bluegreen import Settings as ReleaseSettings
 
 COMPONENT = "app.kubernetes.io/component"
@@ -46,13 +47,17 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> "Settings":
-        return cls(
-            release=ReleaseSettings.from_env(),
-            image_tag=os.environ.get("IMAGE_TAG", ""),
-            pk=os.environ.get("PK", ""),
-            doctor_args=shlex.split(os.environ.get("DOCTOR_ARGS", "")),
-            timeout=int(os.environ.get("DOCTOR_TIMEOUT", "300")),
-        )
+        """A missing or wrong variable is a Failure with exit code 2, as a usage error."""
+        try:
+            return cls(
+                release=ReleaseSettings.from_env(),
+                image_tag=env_str("IMAGE_TAG", ""),
+                pk=env_str("PK", ""),
+                doctor_args=shlex.split(env_str("DOCTOR_ARGS", "")),
+                timeout=env_int("DOCTOR_TIMEOUT", 300),
+            )
+        except BadVariable as error:
+            raise Failure(str(error), code=2) from None
 
 
 def render(s: Settings) -> list[dict]:
@@ -133,7 +138,8 @@ def _kubectl(s: Settings, *args: str) -> list[str]:
 def _wait(s: Settings, name: str) -> bool:
     """Whether Job ``name`` succeeded; fails when it neither succeeds nor fails in time."""
     status = _kubectl(s, "get", "job", name, "-o", "jsonpath={.status.succeeded}/{.status.failed}")
-    say(f"==> wait for job/{name} to finish (at most {s.timeout} s)\n    $ {shlex.join(status)}")
+    say(f"wait for job/{name} to finish (at most {s.timeout} s)")
+    print(f"    $ {shlex.join(status)}", flush=True)
     deadline = time.monotonic() + s.timeout
     while time.monotonic() < deadline:
         # Polled quietly: the command is printed once above.
@@ -164,7 +170,10 @@ def run_job(s: Settings, job: dict) -> bool:
         manifest.flush()
         run(_kubectl(s, "apply", "-f", manifest.name), f"create job/{name} as {account}")
     succeeded = _wait(s, name)
-    say(run(_kubectl(s, "logs", f"job/{name}"), f"the report of job/{name}", capture=True))
+    print(
+        run(_kubectl(s, "logs", f"job/{name}"), f"the report of job/{name}", capture=True),
+        flush=True,
+    )
     return succeeded
 
 
@@ -175,16 +184,16 @@ def main(argv: list[str]) -> int:
         s = Settings.from_env()
         jobs = doctor_jobs(render(s), s.pk, s.doctor_args)
         if argv == ["render"]:
-            say(json.dumps(jobs, indent=2))
+            print(json.dumps(jobs, indent=2), flush=True)
             return 0
         results = [run_job(s, job) for job in jobs]
     except Failure as failure:
-        print(f"doctor: FAILED: {failure}", file=sys.stderr, flush=True)
+        say(f"doctor: FAILED: {failure}", sys.stderr)
         return failure.code
     if not all(results):
-        say("==> doctor: a check failed (✗ above); docs/troubleshooting.md has each fix")
+        say("doctor: a check failed (✗ above); docs/troubleshooting.md has each fix")
         return 1
-    say("==> doctor: every check passed; next: make smoke-test-cluster ENV=…")
+    say("doctor: every check passed; next: make smoke-test-cluster ENV=…")
     return 0
 
 

@@ -62,11 +62,12 @@ def summary(findings: list[Finding]) -> str:
 
 
 def as_json(findings: list[Finding], about: dict[str, object]) -> str:
-    """The whole report as one JSON document (``--json``)."""
+    """The whole report as one JSON document on one line (``--json``), before the summary line
+    every command ends with (observability.summary)."""
     document = {
         **about,
         "passed": not counts(findings)[Status.FAILED],
         "summary": summary(findings),
         "checks": [asdict(finding) for finding in findings],
     }
-    return json.dumps(document, indent=2, default=str)
+    return json.dumps(document, default=str)

@@ -43,7 +43,14 @@ def test_a_healthy_environment_prints_one_passing_line_per_check_and_exits_0(doc
     marks = [line[0] for line in lines if line[:1] in MARKS.values()]
     assert marks == ["✓"] * (len(CHECKS) - 1) + [MARKS[Status.NOT_CHECKED]]
     assert f"PASSED: {len(CHECKS) - 1} passed, 0 failed, 1 not checked" in output
-    assert lines[-1].startswith("Next: make smoke-test")
+    assert lines[-2].startswith("Next: make smoke-test")
+    summary = json.loads(lines[-1])
+    assert (summary["event"], summary["command"], summary["ok"]) == (
+        "command.summary",
+        "gateway_doctor",
+        True,
+    )
+    assert (summary["passed"], summary["failed"], summary["not_checked"]) == (len(CHECKS) - 1, 0, 1)
 
 
 def test_a_fault_prints_what_was_seen_expected_and_the_fix_and_exits_1(doctor, settings):
@@ -59,13 +66,15 @@ def test_a_fault_prints_what_was_seen_expected_and_the_fix_and_exits_1(doctor, s
     assert "FAILED: " in output
 
 
-def test_json_prints_one_document(doctor, settings):
+def test_json_prints_one_document_then_the_summary_line(doctor, settings):
     settings.SESSION_COOKIE_DOMAIN = None
 
     status, output = doctor("--json")
 
     assert status == 1
-    document = json.loads(output)
+    report, summary = output.splitlines()
+    document = json.loads(report)
+    assert json.loads(summary)["ok"] is False
     assert document["passed"] is False
     assert document["gateway"]["stage"] == "production"
     assert document["next_step"].startswith("make smoke-test")

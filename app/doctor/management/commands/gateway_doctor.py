@@ -1,28 +1,28 @@
-import sys
-
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django_aws_api_gateway_websockets.models import ApiGateway
 
 from doctor.context import Context
-from doctor.findings import Finding, Status, as_json, summary
+from doctor.findings import Finding, Status, as_json, counts, summary
 from doctor.runner import NEXT_STEP, UnknownCheck, run_checks, select
+from observability.summary import Figures, SummaryCommand
 
 
 def _names(value: str) -> list[str]:
     return value.split(",")
 
 
-class Command(BaseCommand):
+class Command(SummaryCommand):
     help = (
         "The deployment guide's troubleshooting checklist, read-only: the API, routes, stage, "
         "custom domain, certificate and DNS in AWS, Django's hosts, cookies and URLs, and a "
-        "Management API post. One ✓, ✗ or dash line per check; exit status 1 on any ✗."
+        "Management API post. One ✓, ✗ or dash line per check; exit status 1 on any ✗ "
+        "(docs/troubleshooting.md)."
     )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--pk", type=int, help="the ApiGateway record (default: the only one)")
-        parser.add_argument("--json", action="store_true", help="print one JSON document")
+        parser.add_argument("--json", action="store_true", help="print the report as one JSON line")
         parser.add_argument(
             "--only", type=_names, default=[], help="run only these checks or groups (a,b)"
         )
@@ -30,31 +30,27 @@ class Command(BaseCommand):
             "--skip", type=_names, default=[], help="leave out these checks or groups (a,b)"
         )
 
-    def handle(self, *args, pk: int | None, json: bool, only, skip, **options) -> None:
+    def run(self, *, pk: int | None, json: bool, only, skip, **_options) -> Figures:
         try:
             checks = select(only, skip)
         except UnknownCheck as error:
             raise CommandError(str(error), returncode=2) from error
         ctx = Context.for_record(self._record(pk))
-        record = ctx.record
-        about = {
-            "gateway": {
-                "pk": record.pk,
-                "api_name": record.api_name,
-                "api_id": record.api_id,
-                "stage": record.stage_name,
-                "region": ctx.region,
-                "against": "emulator" if ctx.emulated else "aws",
-            },
-            "next_step": NEXT_STEP,
-        }
         findings = run_checks(ctx, checks)
         if json:
-            self.stdout.write(as_json(findings, about))
+            self.stdout.write(as_json(findings, self._about(ctx)))
         else:
             self._print(ctx, findings)
-        if any(finding.status is Status.FAILED for finding in findings):
-            sys.exit(1)
+        tally = counts(findings)
+        return {
+            "api_gateway": ctx.record.pk,
+            "passed": tally[Status.PASSED],
+            "failed": tally[Status.FAILED],
+            "not_checked": tally[Status.NOT_CHECKED],
+        }
+
+    def succeeded(self, figures: Figures) -> bool:
+        return figures["failed"] == 0
 
     def _record(self, pk: int | None) -> ApiGateway:
         if pk is not None:
@@ -69,6 +65,20 @@ class Command(BaseCommand):
                 f"name the ApiGateway record with --pk: the database has {listed}", returncode=2
             )
         return records[0]
+
+    def _about(self, ctx: Context) -> dict[str, object]:
+        record = ctx.record
+        return {
+            "gateway": {
+                "pk": record.pk,
+                "api_name": record.api_name,
+                "api_id": record.api_id,
+                "stage": record.stage_name,
+                "region": ctx.region,
+                "against": "emulator" if ctx.emulated else "aws",
+            },
+            "next_step": NEXT_STEP,
+        }
 
     def _print(self, ctx: Context, findings: list[Finding]) -> None:
         record = ctx.record
