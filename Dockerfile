@@ -27,9 +27,10 @@ RUN python3 -m venv /opt/venv
 # sources (.po; Django reads only the compiled .mo), catalogues of languages other than
 # English (the app serves LANGUAGE_CODE=en-us and has no LocaleMiddleware; TRANSLATIONS=all
 # keeps them) and the botocore service models the app never calls (about 26 MB). BOTOCORE_SERVICES lists the models kept: the package's
-# apigatewayv2 and apigatewaymanagementapi, and sts/sso/sso-oidc that the AWS credential
-# chain itself uses (IRSA calls sts). Pass BOTOCORE_SERVICES=all to keep every model.
-ARG BOTOCORE_SERVICES="apigatewaymanagementapi apigatewayv2 sts sso sso-oidc"
+# apigatewayv2 and apigatewaymanagementapi, acm (gateway_doctor reads the custom domain's
+# certificate), and sts/sso/sso-oidc that the AWS credential chain itself uses (IRSA calls
+# sts). Pass BOTOCORE_SERVICES=all to keep every model.
+ARG BOTOCORE_SERVICES="acm apigatewaymanagementapi apigatewayv2 sts sso sso-oidc"
 ARG TRANSLATIONS=en
 COPY requirements/runtime.lock /tmp/runtime.lock
 RUN /opt/venv/bin/python -m pip install --require-hashes --no-deps --only-binary=:all: \

@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "features.notifications",
     "demo",
     "smoketest",
+    "doctor",
 ]
 
 MIDDLEWARE = [

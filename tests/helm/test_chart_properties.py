@@ -461,7 +461,7 @@ def test_smoke_test_pod_reads_the_release_logs_with_a_minimal_role():
     assert env["SMOKE_DATABASE_STEPS"]["value"] == "true"
     assert "secretKeyRef" in env["SMOKE_PASSWORD"]["valueFrom"]
     assert env["SMOKE_BASE_URL"]["value"] == "https://app.example.com"
-    assert env["SMOKE_WS_URL"]["value"] == "wss://ws.example.com/production"
+    assert env["SMOKE_WS_URL"]["value"] == "wss://ws.example.com"
     source = env["SMOKE_LOG_SOURCE"]["value"]
     assert source.startswith("kubernetes:")
     selector = source.removeprefix("kubernetes:")

@@ -32,6 +32,9 @@ class FakeManagementApi:
         # Posts to these connections wait until ``release`` is set, like a slow gateway.
         self.slow_connections: set[str] = set()
         self.release = threading.Event()
+        # When set, every post is refused with (status, x-amzn-ErrorType, message), as AWS
+        # refuses a post it does not authorise: 403 ForbiddenException, AccessDeniedException.
+        self.refuse_with: tuple[int, str, str] | None = None
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -89,6 +92,10 @@ class FakeManagementApi:
                     self._answer(404, {"message": "Not Found"}, "NotFoundException")
                     return
                 connection_id = unquote(match["connection_id"])
+                if fake.refuse_with:
+                    status, error_type, message = fake.refuse_with
+                    self._answer(status, {"message": message}, error_type)
+                    return
                 with fake._lock:
                     fake.attempts[connection_id] += 1
                 if fake.delay_seconds:
