@@ -32,6 +32,8 @@ class Browser:
 
     def __init__(self, base_url: str, username: str, password: str) -> None:
         self.base_url = base_url
+        self.username = username
+        self.password = password  # the drill's own demo password: more users sign in with it
         self.http = requests.Session()
         self.http.trust_env = False  # loopback only: never through a proxy from the environment
         self._sign_in(username, password)
@@ -87,10 +89,17 @@ class Client:
     _closing: bool = False
 
     @classmethod
-    async def open(cls, name: str, ws_url: str, token: str, cookie: str, origin: str) -> "Client":
+    async def open(
+        cls, name: str, ws_url: str, token: str, cookie: str, origin: str, source: str | None = None
+    ) -> "Client":
+        """Connect; from the local address ``source`` if given (else the system's choice)."""
         query = urlencode({"ws_token": token, "channel": CHANNEL})
         socket = await connect(
-            f"{ws_url}?{query}", additional_headers={"Cookie": cookie}, origin=origin, proxy=None
+            f"{ws_url}?{query}",
+            additional_headers={"Cookie": cookie},
+            origin=origin,
+            proxy=None,
+            local_addr=(source, 0) if source else None,
         )
         return cls(name, socket)
 
