@@ -18,6 +18,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 CHANNEL = "lobby"
+# A sign-in hashes the password (deliberately slow): on a loaded machine it takes seconds.
+SIGN_IN_TIMEOUT = 30.0
 
 
 @dataclass
@@ -40,7 +42,7 @@ class Browser:
 
     def _sign_in(self, username: str, password: str) -> None:
         url = f"{self.base_url}/accounts/login/"
-        page = self.http.get(url, timeout=10)
+        page = self.http.get(url, timeout=SIGN_IN_TIMEOUT)
         page.raise_for_status()
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
         if not token:
@@ -49,7 +51,7 @@ class Browser:
             url,
             data={"username": username, "password": password, "csrfmiddlewaretoken": token[1]},
             headers={"Referer": url},
-            timeout=10,
+            timeout=SIGN_IN_TIMEOUT,
         )
         answer.raise_for_status()
         if "sessionid" not in self.http.cookies:

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import aiohttp
+import requests
 
 from devtools.console import say
 from drill.chaos import database
@@ -224,12 +225,19 @@ def listener_hubs(drill: Drill) -> list[Hub]:
     return [
         dataclasses.replace(
             drill.hub,
-            browser=Browser(drill.hub.browser.base_url, name, drill.hub.browser.password),
+            browser=_signed_in(drill.hub.browser, name),
             source=address,
             opening=asyncio.Semaphore(LISTENER_OPENING),
         )
         for name, address in zip(names, addresses, strict=True)
     ]
+
+
+def _signed_in(like: Browser, username: str) -> Browser:
+    try:
+        return Browser(like.base_url, username, like.password)
+    except (requests.RequestException, RuntimeError) as error:
+        raise StackError(f"the listener {username} could not sign in: {error}") from error
 
 
 def _connecting(members: list[Member]) -> str:
