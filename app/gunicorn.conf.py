@@ -10,11 +10,20 @@ from pathlib import Path
 
 import environ
 
-from observability import ops_port
-from observability.logging_config import configure_logging
-
 # The variables are read as Django's settings read theirs (django-environ).
 env = environ.Env()
+
+# Prometheus's multiprocess mode (observability/metrics.py): every worker writes its metrics
+# here and the master serves their sum on the ops port. Set before prometheus_client is
+# imported; on the pod's writable tmpfs (the root filesystem is read-only).
+METRICS_DIR = env.str(
+    "PROMETHEUS_MULTIPROC_DIR",
+    default=("/dev/shm" if Path("/dev/shm").is_dir() else "/tmp") + "/wsgateway-metrics",  # noqa: S108
+)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = METRICS_DIR
+
+from observability import metrics, ops_port  # noqa: E402
+from observability.logging_config import configure_logging  # noqa: E402
 
 # Web processes answer inside API Gateway's 29 s: bound what one statement, one lock wait
 # (the admission's advisory locks) and one idle transaction may take. Set here, before the
@@ -26,7 +35,8 @@ os.environ.setdefault("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", "30000")
 os.environ.setdefault("DB_POOL_TIMEOUT", "3")
 
 bind = f"0.0.0.0:{env.int('PORT', default=8000)}"
-# Liveness, from the master (observability/ops_port.py); the Ingress never routes to it.
+# Liveness and /metrics, from the master (observability/ops_port.py); the Ingress and the
+# HTTPRoute never route to it.
 OPS_PORT = env.int("OPS_PORT", default=8081)
 worker_class = "gthread"
 workers = env.int("GUNICORN_WORKERS", default=2)
@@ -58,5 +68,23 @@ logconfig_dict = configure_logging(
 
 
 def when_ready(_server) -> None:
-    """The master is listening: start the ops port in it, before the workers fork."""
+    """The master is listening: start the ops port (liveness, /metrics) in it, before the
+    workers fork."""
     ops_port.start(OPS_PORT)
+
+
+def on_starting(_server) -> None:
+    """A new master: the metrics of a previous one (same pod, restarted) are not summed in."""
+    metrics.reset_directory(METRICS_DIR)
+
+
+def post_worker_init(_worker) -> None:
+    """The worker has loaded Django: its state gauges start counting (realtime/gauges.py)."""
+    from realtime import gauges
+
+    gauges.start()
+
+
+def child_exit(_server, worker) -> None:
+    """A worker is gone: its live gauges (the pool's) leave the sum."""
+    metrics.worker_exited(worker.pid)
