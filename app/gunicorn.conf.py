@@ -10,20 +10,11 @@ from pathlib import Path
 
 import environ
 
+from observability import ops_port, prometheus
+from observability.logging_config import configure_logging
+
 # The variables are read as Django's settings read theirs (django-environ).
 env = environ.Env()
-
-# Prometheus's multiprocess mode (observability/metrics.py): every worker writes its metrics
-# here and the master serves their sum on the ops port. Set before prometheus_client is
-# imported; on the pod's writable tmpfs (the root filesystem is read-only).
-METRICS_DIR = env.str(
-    "PROMETHEUS_MULTIPROC_DIR",
-    default=("/dev/shm" if Path("/dev/shm").is_dir() else "/tmp") + "/wsgateway-metrics",  # noqa: S108
-)
-os.environ["PROMETHEUS_MULTIPROC_DIR"] = METRICS_DIR
-
-from observability import metrics, ops_port  # noqa: E402
-from observability.logging_config import configure_logging  # noqa: E402
 
 # Web processes answer inside API Gateway's 29 s: bound what one statement, one lock wait
 # (the admission's advisory locks) and one idle transaction may take. Set here, before the
@@ -74,8 +65,9 @@ def when_ready(_server) -> None:
 
 
 def on_starting(_server) -> None:
-    """A new master: the metrics of a previous one (same pod, restarted) are not summed in."""
-    metrics.reset_directory(METRICS_DIR)
+    """Before the workers fork: the directory of Prometheus's multiprocess mode, where each
+    worker writes its metrics and the ops port sums them (observability/prometheus.py)."""
+    prometheus.prepare_directory()
 
 
 def post_worker_init(_worker) -> None:
@@ -87,4 +79,8 @@ def post_worker_init(_worker) -> None:
 
 def child_exit(_server, worker) -> None:
     """A worker is gone: its live gauges (the pool's) leave the sum."""
-    metrics.worker_exited(worker.pid)
+    prometheus.worker_exited(worker.pid)
+
+
+def on_exit(_server) -> None:
+    prometheus.remove_made_directory()

@@ -1,33 +1,23 @@
 """Prometheus metrics: every one the app exports, and the exposition on the ops port.
 
 gunicorn forks workers, so the metrics are kept in prometheus_client's multiprocess mode:
-each worker writes its values to files under ``PROMETHEUS_MULTIPROC_DIR`` (set by
-gunicorn.conf.py before anything imports this module, wiped when the master starts) and the
-master aggregates them when ``/metrics`` is scraped on the ops port (``ops_port``), which
-the Ingress and HTTPRoute never route to. Without that variable (tests, management
-commands) the values stay in the process's own registry.
+each worker writes its values to files under ``PROMETHEUS_MULTIPROC_DIR`` and the master
+sums them when ``/metrics`` is scraped on the ops port (``observability.prometheus``). Only
+the workers import this module: a metric created here in the master would write files of
+its own. Without that variable (tests, management commands) the values stay in the
+process's own registry.
 
 Label values come from enums and fixed sets only (``bounded``): never a token, a connection
 id, a user id or a channel name, so a client cannot grow the series. docs/operations.md
 lists every metric with its alert, its dashboard panel and its log event.
 
-This module stays free of Django: the gunicorn master imports it.
 """
 
-import os
 from collections.abc import Iterable
 
-from prometheus_client import (
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
+from prometheus_client import Counter, Gauge, Histogram
 
 PREFIX = "wsgateway"
-MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 OTHER = "other"
 
 # API Gateway waits 29 s for an integration; the buckets reach past it.
@@ -176,28 +166,3 @@ def set_build_info(version: str, color: str, protocol_version: int) -> None:
         color=bounded(color, {"blue", "green", ""}) or "none",
         protocol_version=str(protocol_version),
     ).set(1)
-
-
-def multiprocess_dir() -> str | None:
-    return os.environ.get(MULTIPROC_DIR_VARIABLE) or None
-
-
-def exposition() -> bytes:
-    """The text format of every worker's metrics, aggregated: what ``/metrics`` answers."""
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
-    return generate_latest(registry)
-
-
-def reset_directory(path: str) -> None:
-    """An empty directory for a new master: values of a previous run would be summed in."""
-    os.makedirs(path, exist_ok=True)
-    for name in os.listdir(path):
-        if name.endswith(".db"):
-            os.remove(os.path.join(path, name))
-
-
-def worker_exited(pid: int) -> None:
-    """A worker is gone: its live gauges ("livesum", "mostrecent" of live ones) drop out."""
-    if multiprocess_dir():
-        multiprocess.mark_process_dead(pid)

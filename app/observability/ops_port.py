@@ -9,7 +9,7 @@ master runs, and the master replaces a worker whose main loop stops (gunicorn's
 ``timeout``), so "the master answers" is exactly what liveness needs to know.
 
 It also answers ``/metrics``: the workers' Prometheus metrics, aggregated from their files
-(``observability.metrics``). Not behind authentication: the port is reachable only inside
+(``observability.prometheus``). Not behind authentication: the port is reachable only inside
 the cluster (the Service and Ingress route the http port only; the chart's metrics Service
 and NetworkPolicy name this one), and the metrics carry no secret and no user's data.
 
@@ -21,7 +21,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from observability import metrics
+from observability import prometheus
 
 LIVENESS_PATH = "/health/live/"
 METRICS_PATH = "/metrics"
@@ -36,8 +36,8 @@ def _answer(environ, start_response) -> list[bytes]:
     if environ.get("PATH_INFO") == LIVENESS_PATH:
         start_response("200 OK", [("Content-Type", "application/json")])
         return [b'{"status": "ok"}']
-    if environ.get("PATH_INFO") == METRICS_PATH and metrics.multiprocess_dir():
-        body = metrics.exposition()
+    if environ.get("PATH_INFO") == METRICS_PATH and prometheus.multiprocess_dir():
+        body = prometheus.exposition()
         start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST)])
         return [body]
     start_response("404 Not Found", [("Content-Type", "text/plain")])
