@@ -115,3 +115,7 @@ smoke-test-cluster: ## helm test: the smoke test in the cluster of ENV=dev|stagi
 prometheus-tools: ## Install Debian's prometheus (promtool) for the alert rules' tests
 	@scripts/apt-install.sh --why "the alert rules' tests (promtool)" --needs promtool prometheus
 	@echo "==> promtool: $$(command -v promtool) ($$(promtool --version 2>&1 | head -n 1))"
+
+.PHONY: dashboard
+dashboard: $(VENV)/.installed ## Regenerate the Grafana dashboard (helm/dashboards/wsgateway.json) from helm/generate_dashboard.py
+	$(PY) helm/generate_dashboard.py
