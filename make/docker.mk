@@ -128,6 +128,7 @@ e2e: $(VENV)/.installed chromium ## Browser tests (Chromium) against the running
 	E2E_CHROMIUM="$(or $(E2E_CHROMIUM),$$(command -v chromium))" E2E_BASE_URL="http://localhost:$(LOCAL_WEB_PORT)" E2E_USERNAME="$(DEMO_USERNAME)" \
 	E2E_PASSWORD="$(DEMO_PASSWORD)" E2E_STOP_REPLICA="$(COMPOSE) stop web2" \
 	E2E_LOGS_COMMAND="$(COMPOSE) logs --no-color {service}" E2E_REPLICAS=web1,web2 \
+	E2E_PROMETHEUS_URL="http://127.0.0.1:$(LOCAL_PROMETHEUS_PORT)" \
 		$(PY) -m pytest tests/e2e -p no:cacheprovider -v || status=$$?; \
 	echo "==> Starting web2 again"; \
 	$(COMPOSE) start web2; \
