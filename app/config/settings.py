@@ -318,6 +318,17 @@ DISCONNECTED_SESSION_RETENTION_SECONDS = env.int(
 )
 CLEANUP_BATCH_SIZE = env.int("CLEANUP_BATCH_SIZE", default=1000)
 
+# --- Metrics (docs/operations.md) --------------------------------------------------------
+# The state gauges (sessions, broadcasts, pending migrations, the pool) are counted by each
+# web worker this often, whatever the scrape interval.
+METRICS_REFRESH_SECONDS = positive_float("METRICS_REFRESH_SECONDS", 30.0, high=3600.0)
+# wsgateway_build_info's labels: the image's version (the Dockerfile sets it) and the
+# blue/green color the chart gives the pod ("" without blue/green).
+APP_VERSION = env.str("APP_VERSION", default="dev")
+DEPLOYMENT_COLOR = env.str("DEPLOYMENT_COLOR", default="")
+if DEPLOYMENT_COLOR not in {"", "blue", "green"}:
+    raise ImproperlyConfigured("DEPLOYMENT_COLOR must be blue, green or empty")
+
 # --- Logging ----------------------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "console")
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

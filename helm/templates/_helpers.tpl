@@ -130,6 +130,7 @@ LOG_FORMAT: {{ $c.logFormat | quote }}
 LOG_LEVEL: {{ $c.logLevel | quote }}
 PORT: {{ .Values.web.containerPort | quote }}
 OPS_PORT: {{ .Values.web.opsPort | quote }}
+METRICS_REFRESH_SECONDS: {{ .Values.metrics.refreshSeconds | quote }}
 DB_POOL_MIN_SIZE: {{ .Values.database.poolMinSize | quote }}
 DB_POOL_MAX_SIZE: {{ .Values.database.poolMaxSize | quote }}
 DB_POOL_TIMEOUT: {{ .Values.database.poolTimeout | quote }}
