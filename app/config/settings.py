@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "demo",
     "smoketest",
     "doctor",
+    "gateway_monitoring",
 ]
 
 MIDDLEWARE = [
