@@ -34,6 +34,14 @@ ACCESS_LOG_FIELDS = {
 ACCESS_LOG_FORMAT = json.dumps(ACCESS_LOG_FIELDS, separators=(",", ":"))
 
 
+# The retention periods CloudWatch Logs accepts (PutRetentionPolicy, retentionInDays:
+# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html).
+RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+)  # fmt: skip
+
+
 class AlarmKind(StrEnum):
     """The alarms the command can own; the value is the key of ``--alarm KEY=THRESHOLD``."""
 

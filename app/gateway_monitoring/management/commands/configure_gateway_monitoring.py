@@ -4,7 +4,7 @@ from django.core.management.base import CommandError
 from django_aws_api_gateway_websockets.models import ApiGateway, get_boto3_client
 
 from gateway_monitoring.errors import MonitoringError, NotProvisioned
-from gateway_monitoring.plan import AlarmKind, Plan, Target
+from gateway_monitoring.plan import RETENTION_DAYS, AlarmKind, Plan, Target
 from gateway_monitoring.runner import Clients, converge
 from observability.summary import Figures, SummaryCommand
 
@@ -49,7 +49,13 @@ class Command(SummaryCommand):
         bool_flag = argparse.BooleanOptionalAction
         parser.add_argument("--access-logs", action=bool_flag, default=DEFAULTS.access_logs)
         parser.add_argument(
-            "--log-retention-days", type=positive_int, default=DEFAULTS.log_retention_days
+            "--log-retention-days",
+            type=int,
+            choices=RETENTION_DAYS,
+            default=DEFAULTS.log_retention_days,
+            metavar="DAYS",
+            help="one of the periods CloudWatch Logs accepts: "
+            + ", ".join(map(str, RETENTION_DAYS)),
         )
         parser.add_argument(
             "--detailed-metrics", action=bool_flag, default=DEFAULTS.detailed_metrics
