@@ -8,12 +8,21 @@ tests/error_tracking proves it with the SDK's real client."""
 from typing import Any
 
 import sentry_sdk
+import structlog
 from sentry_sdk.integrations.django import DjangoIntegration
 
 from observability.redaction import redact
 
+# The log context Sentry events carry as tags, so an event leads to its log lines.
+LOG_CONTEXT_TAGS = ("request_id", "command", "connection_id")
+
 
 def scrub_event(event: dict[str, Any], _hint: dict[str, Any]) -> dict[str, Any]:
+    """The event, redacted, tagged with the request's (or command's) log context."""
+    context = structlog.contextvars.get_contextvars()
+    tags = {name: str(context[name]) for name in LOG_CONTEXT_TAGS if context.get(name)}
+    if tags:
+        event["tags"] = {**(event.get("tags") or {}), **tags}
     return redact(event)
 
 

@@ -16,6 +16,7 @@ from observability import error_tracking
 from observability.error_tracking import init_error_tracking
 
 DSN = "https://public@sentry.example.com/1"
+REQUEST_ID = "7f3c0e4a9b2d4c6e8a1f0b3d5c7e9a2b"
 SECRETS = {
     "query": "wsTokenValue0123456789abcdef",
     "cookie": "sessionKeyValue0123456789abcd",
@@ -60,6 +61,7 @@ def _failing_request() -> None:
         HTTP_AUTHORIZATION=f"Bearer {SECRETS['authorization']}",
         HTTP_X_WS_GATEWAY_SECRET=SECRETS["gateway"],
         HTTP_COOKIE=f"sessionid={SECRETS['cookie']}; csrftoken=x",
+        HTTP_X_REQUEST_ID=REQUEST_ID,
     )
     statuses: list[str] = []
     body = application(environ, lambda status, _headers, *_: statuses.append(status))
@@ -78,6 +80,7 @@ def test_no_token_of_a_failing_request_reaches_a_sentry_event(sentry, transactio
     assert event["request"]["url"].endswith("/fail/")
     assert "channel=lobby" in event["request"]["query_string"]
     assert "X-Ws-Gateway-Secret" in event["request"]["headers"]
+    assert event["tags"]["request_id"] == REQUEST_ID, "the event leads to the request's log lines"
     assert "channel=lobby" in event["request"]["query_string"]
     assert event["breadcrumbs"]["values"], "the log line became a breadcrumb"
     sent = json.dumps(sentry.payloads())
