@@ -3,13 +3,15 @@ and the UpdateStage of aws_fakes: what a first run sets, that a second run write
 says so, --check, and each failure an operator can meet, with the line they read."""
 
 import json
+from pathlib import Path
 
 import pytest
 from django.core.management.base import CommandError
 
-from gateway_monitoring.plan import ACCESS_LOG_FIELDS
+from gateway_monitoring.plan import ACCESS_LOG_FIELDS, AlarmKind
 from tests.gateway_monitoring.conftest import REGION, STAGE
 
+ROOT = Path(__file__).resolve().parents[2]
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:wsgateway-alerts"
 THRESHOLDS = {
     "client-errors": 100,
@@ -201,3 +203,10 @@ def test_the_log_format_carries_what_the_issue_and_the_recipes_read():
     assert {"requestId", "connectionId", "eventType", "routeKey", "status", "integrationError"} <= (
         set(ACCESS_LOG_FIELDS)
     )
+
+
+@pytest.mark.parametrize("kind", list(AlarmKind))
+def test_every_alarm_links_a_section_of_the_runbook(kind):
+    """Each alarm's description names docs/aws-monitoring.md#<kind>: that heading must exist."""
+    runbook = (ROOT / "docs" / "aws-monitoring.md").read_text()
+    assert f"\n### {kind.value}\n" in runbook
