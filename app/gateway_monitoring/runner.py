@@ -47,9 +47,8 @@ def _steps(clients: Clients, target: Target, plan: Plan, apply: bool, say) -> It
             say("==> access log group")
             yield ensure_log_group(clients.logs, target, plan, apply)
         say("==> stage: access logging, detailed metrics, default-route throttling")
-        yield configure_stage(
-            clients.apigatewayv2, target, plan, log_group_arn(clients.logs, target.log_group), apply
-        )
+        arn = log_group_arn(clients.logs, target.log_group) if plan.access_logs else ""
+        yield configure_stage(clients.apigatewayv2, target, plan, arn, apply)
         filters = metric_filter_definitions(target, plan)
         if filters:
             say(f"==> metric filters for the app's JSON error events on {plan.app_log_group}")

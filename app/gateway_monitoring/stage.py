@@ -15,8 +15,14 @@ def wanted_route_settings(plan: Plan) -> dict:
     }
 
 
+# A stage may answer without DetailedMetricsEnabled: unset is off, as API Gateway sends no
+# per-route metrics "unless you have explicitly enabled detailed CloudWatch metrics"
+# (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-logging.html).
+_UNSET = {"DetailedMetricsEnabled": False}
+
+
 def _differences(stage: dict, plan: Plan, log_group_arn: str) -> list[str]:
-    current_routes = stage.get("DefaultRouteSettings") or {}
+    current_routes = {**_UNSET, **(stage.get("DefaultRouteSettings") or {})}
     differences = [
         f"{name} {current_routes.get(name)} → {value}"
         for name, value in wanted_route_settings(plan).items()

@@ -178,6 +178,21 @@ def test_a_logging_level_set_by_hand_is_kept(gateway):
     assert routes["ThrottlingRateLimit"] == 50.0
 
 
+def test_a_stage_that_leaves_out_detailed_metrics_has_them_off(gateway):
+    """A stage answer without DetailedMetricsEnabled is not a difference from "off": else every
+    run would update the stage again."""
+    gateway.run("--no-detailed-metrics")
+    key = (gateway.api_id, STAGE)
+    gateway.apigatewayv2.stage_settings[key]["DefaultRouteSettings"].pop("DetailedMetricsEnabled")
+    gateway.forget_calls()
+
+    output, status = gateway.run("--no-detailed-metrics")
+
+    assert status == 0, output
+    assert gateway.writes() == {}
+    assert "nothing to change" in output
+
+
 def test_app_alarms_need_the_app_log_group(gateway):
     output, status = gateway.run("--alarm", "app-errors=0")
 
