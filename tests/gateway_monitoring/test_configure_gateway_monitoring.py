@@ -3,6 +3,7 @@ and the UpdateStage of aws_fakes: what a first run sets, that a second run write
 says so, --check, and each failure an operator can meet, with the line they read."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -204,6 +205,21 @@ def test_app_alarms_need_the_app_log_group(gateway):
 def test_an_unknown_alarm_is_refused_with_the_known_names(gateway):
     with pytest.raises(CommandError, match=r"unknown alarm 'client-error'.*client-errors"):
         gateway.run("--alarm", "client-error=5")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--throttling-rate-limit", "-1"), "--throttling-rate-limit: -1 is negative"),
+        (("--log-retention-days", "31"), "invalid choice: 31"),
+        (("--alarm", "client-errors=many"), "'many' is not a number"),
+        (("--alarm", "client-errors=-5"), "never negative"),
+    ],
+)
+def test_bad_values_are_refused_before_any_aws_call(gateway, args, message):
+    with pytest.raises(CommandError, match=re.escape(message)):
+        gateway.run(*args)
+    assert gateway.calls == {}
 
 
 def test_a_record_without_an_api_names_the_provisioning_command(gateway):

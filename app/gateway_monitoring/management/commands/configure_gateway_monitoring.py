@@ -35,6 +35,20 @@ def positive_int(value: str) -> int:
     return number
 
 
+def non_negative_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return number
+
+
+def non_negative_float(value: str) -> float:
+    number = float(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return number
+
+
 class Command(SummaryCommand):
     help = (
         "Configure the stage the package creates bare (access logs to CloudWatch, detailed "
@@ -61,10 +75,14 @@ class Command(SummaryCommand):
             "--detailed-metrics", action=bool_flag, default=DEFAULTS.detailed_metrics
         )
         parser.add_argument(
-            "--throttling-burst-limit", type=int, default=DEFAULTS.throttling_burst_limit
+            "--throttling-burst-limit",
+            type=non_negative_int,
+            default=DEFAULTS.throttling_burst_limit,
         )
         parser.add_argument(
-            "--throttling-rate-limit", type=float, default=DEFAULTS.throttling_rate_limit
+            "--throttling-rate-limit",
+            type=non_negative_float,
+            default=DEFAULTS.throttling_rate_limit,
         )
         parser.add_argument("--alarm-topic-arn", default="", help="SNS topic the alarms notify")
         parser.add_argument(
@@ -124,7 +142,7 @@ class Command(SummaryCommand):
             record = ApiGateway.objects.get(pk=pk)
         except ApiGateway.DoesNotExist:
             raise CommandError(f"no ApiGateway with pk {pk}", returncode=2) from None
-        if not record.api_id:
+        if not (record.api_id and record.stage_name):
             raise CommandError(str(NotProvisioned(pk)))
         return record
 
