@@ -11,6 +11,7 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -222,11 +223,14 @@ def listener_hubs(drill: Drill) -> list[Hub]:
     names = [f"drill-listener-{n:02d}" for n in range(LISTENER_GROUPS)]
     database.add_users_like(drill.stack, drill.hub.browser.username, names)
     say(f"listeners: {LISTENER_GROUPS} users from {LISTENER_GROUPS} addresses ({addresses[0]}…)")
+    # A token thread for every handshake in flight: fewer made the token requests the pace.
+    tokens = ThreadPoolExecutor(LISTENER_GROUPS * LISTENER_OPENING)
     return [
         dataclasses.replace(
             drill.hub,
             browser=_signed_in(drill.hub.browser, name),
             source=address,
+            tokens=tokens,
             opening=asyncio.Semaphore(LISTENER_OPENING),
         )
         for name, address in zip(names, addresses, strict=True)
