@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http.request import split_domain_port
 
 from config.production_checks import unsafe_settings
+from observability.error_tracking import init_error_tracking
 from observability.logging_config import configure_logging
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -100,6 +101,7 @@ INSTALLED_APPS = [
     "demo",
     "smoketest",
     "doctor",
+    "gateway_monitoring",
 ]
 
 MIDDLEWARE = [
@@ -338,6 +340,12 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+# --- Error tracking (optional) -----------------------------------------------------------
+# Sentry, off when SENTRY_DSN is empty; events are redacted as the logs are (docs/operations.md).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default=DJANGO_ENV)
+ERROR_TRACKING = init_error_tracking(SENTRY_DSN, SENTRY_ENVIRONMENT)
 
 # --- Refuse unsafe production values (last: every setting above is final) ----------------
 if PRODUCTION:
