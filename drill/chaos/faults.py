@@ -239,16 +239,18 @@ def listener_hubs(drill: Drill) -> list[Hub]:
 
 def _signed_in(like: Browser, username: str, attempts: int = 3) -> Browser:
     """A listener signed in; tried again when the web tier is too busy to answer in time."""
+    failure: Exception | None = None
     for attempt in range(1, attempts + 1):
         try:
             return Browser(like.base_url, username, like.password)
         except requests.Timeout as error:
-            if attempt == attempts:
-                raise StackError(f"the listener {username} could not sign in: {error}") from error
-            say(f"the listener {username}'s sign-in timed out; again ({attempt + 1}/{attempts})")
+            failure = error
+            if attempt < attempts:
+                say(f"listener {username}: sign-in timed out; again ({attempt + 1}/{attempts})")
         except (requests.RequestException, RuntimeError) as error:
-            raise StackError(f"the listener {username} could not sign in: {error}") from error
-    raise AssertionError("unreachable")
+            failure = error
+            break
+    raise StackError(f"the listener {username} could not sign in: {failure}") from failure
 
 
 def _connecting(members: list[Member]) -> str:
