@@ -29,6 +29,7 @@ PRIVATE_METHODS = {
     "_check_allowed_hosts": ["request"],
     "_check_host_is_in_origin": ["request"],
     "_get_channel_name": ["request"],
+    "_gateway_secret_valid": ["request"],
 }
 
 

@@ -269,6 +269,9 @@ WEBSOCKETS = {
 # How many proxies append to X-Forwarded-For between the client and Django: 1 when API
 # Gateway calls Django directly, 2 with a load balancer in between.
 TRUSTED_PROXY_HOPS = bounded_int("TRUSTED_PROXY_HOPS", 1)
+# $connect without Sec-WebSocket-Extensions: refused (as the package does) unless true, for
+# native clients that offer no extension (every browser offers permessage-deflate).
+WS_ALLOW_CLIENTS_WITHOUT_EXTENSIONS = env.bool("WS_ALLOW_CLIENTS_WITHOUT_EXTENSIONS", default=False)
 # The connect rate limit keys an IPv6 client by its network of this prefix length: one
 # subscriber gets a whole /64 and could rotate addresses inside it. IPv4: the address.
 WS_RATE_LIMIT_IPV6_PREFIX = bounded_int("WS_RATE_LIMIT_IPV6_PREFIX", 64, high=128)
