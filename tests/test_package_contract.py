@@ -9,7 +9,7 @@ realtime/adapter.py and these tests, nothing else.
 import inspect
 
 import pytest
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django_aws_api_gateway_websockets.views import WebSocketView
 
 from realtime.adapter import PACKAGE_REFUSALS, PackageView
@@ -104,3 +104,12 @@ def test_unknown_texts_are_the_catch_all_refusal():
     from realtime.adapter import package_refusal
 
     assert package_refusal("something new") is Refusal.OTHER
+
+
+def test_the_callbacks_need_no_csrf_token(api_gateway, channels, browser):
+    """API Gateway sends none: the adapter's dispatch stays exempt, as the package's is."""
+    caller = gw.GatewayCaller(Client(enforce_csrf_checks=True))
+    response = caller.connect(
+        gw.new_connection_id(), browser.cookie, {"ws_token": browser.token(), "channel": "lobby"}
+    )
+    assert response.status_code == 200, response.content

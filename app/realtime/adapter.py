@@ -11,6 +11,8 @@ module relies on; moving to the next minor version is a change here and in that 
 import structlog
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
 from django_aws_api_gateway_websockets.models import WebSocketSession
 from django_aws_api_gateway_websockets.views import WebSocketView
 
@@ -67,6 +69,8 @@ def package_refusal(text: str) -> Refusal:
     return Refusal.OTHER
 
 
+# API Gateway sends no CSRF token; the package exempts its dispatch, and so must an override.
+@method_decorator(csrf_exempt, name="dispatch")
 class PackageView(WebSocketView):
     """The package's view, with its private hooks turned into the layer's methods."""
 
