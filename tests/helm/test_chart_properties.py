@@ -656,7 +656,7 @@ def test_the_test_pods_rights_are_deleted_after_the_test():
 
 @pytest.mark.parametrize("allowed", [False, True])
 def test_native_clients_without_extensions_are_a_chart_setting(allowed):
-    """config.allowClientsWithoutExtensions reaches Django as its variable (docs/configuration.md)."""
+    """config.allowClientsWithoutExtensions reaches Django (docs/configuration.md)."""
     values = support.merge(
         VARIANTS["env:prod"], {"config": {"allowClientsWithoutExtensions": allowed}}
     )
