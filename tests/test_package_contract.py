@@ -12,7 +12,7 @@ import pytest
 from django.test import Client, RequestFactory
 from django_aws_api_gateway_websockets.views import WebSocketView
 
-from realtime.adapter import PACKAGE_REFUSALS, PackageView
+from realtime.adapter import EXTENSIONS_HEADER, PACKAGE_REFUSALS, PackageView
 from realtime.callbacks import CallbackView
 from realtime.refusals import Refusal
 from tests.support import gateway as gw
@@ -113,3 +113,15 @@ def test_the_callbacks_need_no_csrf_token(api_gateway, channels, browser):
         gw.new_connection_id(), browser.cookie, {"ws_token": browser.token(), "channel": "lobby"}
     )
     assert response.status_code == 200, response.content
+
+
+def test_the_header_lists_the_adapter_adjusts_are_the_packages():
+    """The adapter empties ``additional_required_headers`` and may drop
+    Sec-Websocket-Extensions from ``required_connection_headers``: both keep these names."""
+    assert set(WebSocketView.additional_required_headers) == {
+        "X-Amzn-Trace-Id",
+        "X-Forwarded-Port",
+        "X-Real-Ip",
+    }
+    assert EXTENSIONS_HEADER in WebSocketView.required_connection_headers
+    assert PackageView.additional_required_headers == []
