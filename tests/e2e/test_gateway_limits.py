@@ -17,6 +17,8 @@ from tests.emulator.harness import EmulatorProcess
 from tests.support import gateway as gw
 from tests.support.live_server import GunicornServer
 
+# Every test takes ``site`` before ``page``: Playwright runs an event loop, and Django refuses
+# database queries (the fixtures' rows) while one runs.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 IDLE_TIMEOUT_SECONDS = 4
@@ -101,7 +103,7 @@ def pong_connection_ids(page) -> set[str]:
     )
 
 
-def test_an_idle_page_stays_connected_past_the_idle_timeout(page, site):
+def test_an_idle_page_stays_connected_past_the_idle_timeout(site, page):
     base_url, _emulator = site
     connection_id = open_page(page, base_url)
     page.wait_for_timeout(3 * IDLE_TIMEOUT_SECONDS * 1000)  # nothing sent by the user
@@ -111,7 +113,7 @@ def test_an_idle_page_stays_connected_past_the_idle_timeout(page, site):
     assert page.evaluate("window.realtimeDemo.heartbeats") >= 2
 
 
-def test_a_page_renews_its_connection_before_the_maximum_duration(page, site):
+def test_a_page_renews_its_connection_before_the_maximum_duration(site, page):
     base_url, _emulator = site
     first = open_page(page, base_url)
     page.wait_for_timeout(int(1.5 * MAX_DURATION_SECONDS * 1000))
@@ -123,7 +125,7 @@ def test_a_page_renews_its_connection_before_the_maximum_duration(page, site):
 
 
 @pytest.mark.parametrize("message", ["Internal server error", "Endpoint request timed out"])
-def test_a_gateway_error_frame_is_shown_and_the_connection_kept(page, site, message):
+def test_a_gateway_error_frame_is_shown_and_the_connection_kept(site, page, message):
     """The frame API Gateway sends when an integration call fails or exceeds 29 s, pushed
     here through the emulator's Management API with boto3's real client."""
     base_url, emulator = site
