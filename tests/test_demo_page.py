@@ -23,6 +23,9 @@ def test_demo_page_carries_its_configuration(client, user, settings):
         "wsUrl": "wss://ws.example.com/production",
         "tokenUrl": "/api/ws-token/",
         "autoConnect": True,
+        # API Gateway's limits, which the page's heartbeat and renewal plan around.
+        "idleTimeoutSeconds": 600,
+        "maxDurationSeconds": 7200,
     }
     html = response.content.decode()
     assert 'id="demo-config"' in html and "realtime.js" in html

@@ -9,10 +9,10 @@ realtime/adapter.py and these tests, nothing else.
 import inspect
 
 import pytest
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django_aws_api_gateway_websockets.views import WebSocketView
 
-from realtime.adapter import PACKAGE_REFUSALS, PackageView
+from realtime.adapter import EXTENSIONS_HEADER, PACKAGE_REFUSALS, PackageView
 from realtime.callbacks import CallbackView
 from realtime.refusals import Refusal
 from tests.support import gateway as gw
@@ -29,6 +29,7 @@ PRIVATE_METHODS = {
     "_check_allowed_hosts": ["request"],
     "_check_host_is_in_origin": ["request"],
     "_get_channel_name": ["request"],
+    "_gateway_secret_valid": ["request"],
 }
 
 
@@ -103,3 +104,24 @@ def test_unknown_texts_are_the_catch_all_refusal():
     from realtime.adapter import package_refusal
 
     assert package_refusal("something new") is Refusal.OTHER
+
+
+def test_the_callbacks_need_no_csrf_token(api_gateway, channels, browser):
+    """API Gateway sends none: the adapter's dispatch stays exempt, as the package's is."""
+    caller = gw.GatewayCaller(Client(enforce_csrf_checks=True))
+    response = caller.connect(
+        gw.new_connection_id(), browser.cookie, {"ws_token": browser.token(), "channel": "lobby"}
+    )
+    assert response.status_code == 200, response.content
+
+
+def test_the_header_lists_the_adapter_adjusts_are_the_packages():
+    """The adapter empties ``additional_required_headers`` and may drop
+    Sec-Websocket-Extensions from ``required_connection_headers``: both keep these names."""
+    assert set(WebSocketView.additional_required_headers) == {
+        "X-Amzn-Trace-Id",
+        "X-Forwarded-Port",
+        "X-Real-Ip",
+    }
+    assert EXTENSIONS_HEADER in WebSocketView.required_connection_headers
+    assert PackageView.additional_required_headers == []

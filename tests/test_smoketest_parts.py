@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from smoketest.census import census_lines, census_records, read_census
 from smoketest.config import SmokeConfig
 from smoketest.logs import DockerLogs, FileLogs, KubernetesLogs, error_lines, log_source
 from smoketest.report import NotRun, Report
@@ -44,6 +45,62 @@ def test_error_lines_are_error_levels_and_5xx_answers():
         "[1, 2]",
     ]
     assert error_lines(lines) == [lines[1], lines[2]]
+
+
+def census(route: str, names: list[str], required: list[str], **fields) -> str:
+    missing = sorted(set(required) - set(names))
+    return line(
+        event="ws.headers.census",
+        route=route,
+        names=names,
+        required=required,
+        missing=missing,
+        **fields,
+    )
+
+
+def test_the_census_shows_each_route_once_beside_what_is_required_and_flags_a_gap():
+    lines = [
+        census("disconnect", ["Connectionid", "Host"], ["Connectionid", "Host"]),
+        census("connect", ["Connectionid", "Host"], ["Connectionid", "Host", "Origin"], pid=1),
+        census("connect", ["Connectionid", "Host"], ["Connectionid", "Host", "Origin"], pid=2),
+        line(event="ws.connect.accepted"),
+        "not json",
+    ]
+    records = census_records(lines)
+    assert [(r.route, r.missing) for r in records] == [
+        ("connect", ("Origin",)),
+        ("disconnect", ()),
+    ]
+    assert census_lines(records) == [
+        "  connect",
+        "    received: Connectionid, Host",
+        "    required: Connectionid, Host, Origin",
+        "    ✗ missing: Origin",
+        "  disconnect",
+        "    received: Connectionid, Host",
+        "    required: Connectionid, Host",
+        "    ✓ missing: none",
+    ]
+
+
+def test_the_census_reads_the_whole_log_since_a_process_reports_a_route_once(tmp_path):
+    """A census line logged long before the run still counts."""
+    old = json.loads(census("connect", ["Host"], ["Host"]))
+    old["timestamp"] = (datetime.now(UTC) - timedelta(days=3)).isoformat()
+    path = tmp_path / "logs.jsonl"
+    path.write_text(json.dumps(old))
+    records, source = read_census(FileLogs(str(path)))
+    assert [r.route for r in records] == ["connect"]
+    assert source == f"from file {path}"
+
+
+def test_without_a_log_source_or_a_census_line_the_census_says_why(tmp_path):
+    assert read_census(None) == ([], "not read: no log source (SMOKE_LOG_SOURCE)")
+    path = tmp_path / "logs.jsonl"
+    path.write_text(line(event="other"))
+    records, source = read_census(FileLogs(str(path)))
+    assert records == [] and source.startswith("no ws.headers.census line in file")
 
 
 def test_file_logs_keep_lines_since_the_start(tmp_path):

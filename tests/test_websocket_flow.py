@@ -115,3 +115,11 @@ def test_a_release_speaking_version_1_refuses_version_2(
     assert management_api.received(connection_id)[-1]["supported"] == [1]
     assert caller.message(connection_id, json.dumps({"action": "ping"})).status_code == 200
     assert "sent_at" not in management_api.received(connection_id)[-1]
+
+
+def test_a_heartbeat_is_accepted_and_answered_with_nothing(connected, caller, management_api):
+    """The client's keep-alive against API Gateway's idle timeout costs no Management API call."""
+    connection_id = connected()
+    response = caller.message(connection_id, json.dumps({"action": "heartbeat", "v": 2}))
+    assert response.status_code == 200, response.content
+    assert management_api.received(connection_id) == []

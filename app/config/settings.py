@@ -271,6 +271,18 @@ WEBSOCKETS = {
 # How many proxies append to X-Forwarded-For between the client and Django: 1 when API
 # Gateway calls Django directly, 2 with a load balancer in between.
 TRUSTED_PROXY_HOPS = bounded_int("TRUSTED_PROXY_HOPS", 1)
+# $connect without Sec-WebSocket-Extensions: refused (as the package does) unless true, for
+# native clients that offer no extension (every browser offers permessage-deflate).
+WS_ALLOW_CLIENTS_WITHOUT_EXTENSIONS = env.bool("WS_ALLOW_CLIENTS_WITHOUT_EXTENSIONS", default=False)
+# API Gateway's connection limits, which clients plan around (the demo page's heartbeat and
+# renewal): 10 minutes idle, 2 hours in all, fixed by AWS
+# (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html).
+# Set only to match an emulator started with shorter ones (EMULATOR_IDLE_TIMEOUT_SECONDS and
+# EMULATOR_MAX_DURATION_SECONDS).
+WS_GATEWAY_IDLE_TIMEOUT_SECONDS = positive_float("WS_GATEWAY_IDLE_TIMEOUT_SECONDS", 600.0, high=600)
+WS_GATEWAY_MAX_DURATION_SECONDS = positive_float(
+    "WS_GATEWAY_MAX_DURATION_SECONDS", 7200.0, high=7200
+)
 # The connect rate limit keys an IPv6 client by its network of this prefix length: one
 # subscriber gets a whole /64 and could rotate addresses inside it. IPv4: the address.
 WS_RATE_LIMIT_IPV6_PREFIX = bounded_int("WS_RATE_LIMIT_IPV6_PREFIX", 64, high=128)

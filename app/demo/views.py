@@ -19,6 +19,8 @@ def index(request: HttpRequest) -> HttpResponse:
                 "wsUrl": settings.WS_PUBLIC_URL,
                 "tokenUrl": reverse("ws-token"),
                 "autoConnect": True,
+                "idleTimeoutSeconds": settings.WS_GATEWAY_IDLE_TIMEOUT_SECONDS,
+                "maxDurationSeconds": settings.WS_GATEWAY_MAX_DURATION_SECONDS,
             },
             "channels": [channel.name for channel in api.declared_channels()],
             "can_broadcast": request.user.has_perm(api.BROADCAST_PERMISSION),

@@ -9,10 +9,14 @@ module relies on; moving to the next minor version is a change here and in that 
 """
 
 import structlog
+from django.conf import settings
 from django.http import HttpResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
 from django_aws_api_gateway_websockets.models import WebSocketSession
 from django_aws_api_gateway_websockets.views import WebSocketView
 
+from realtime import census
 from realtime.refusals import Refusal
 
 log = structlog.get_logger(__name__)
@@ -28,6 +32,36 @@ PACKAGE_REFUSALS: tuple[tuple[str, Refusal], ...] = (
 )
 
 
+# What API Gateway sends an HTTP_PROXY integration is configured by its request parameters:
+# the package maps ``connectionId`` (and the gateway secret) on every route
+# (``integration_request_parameters``), and the client's own headers reach the integration on
+# $connect only ("Request header (supported only for the $connect route)",
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-data-mapping.html).
+# AWS documents no other header for a WebSocket integration. The package also requires
+# X-Real-Ip, X-Forwarded-Port and X-Amzn-Trace-Id (``additional_required_headers``): what a
+# proxy such as nginx may add, not what API Gateway sends, and an ALB never adds X-Real-Ip.
+# The layer requires none of them: the client IP comes from X-Forwarded-For by trusted hops
+# (realtime.client_ip), the request id falls back to a new one (observability.middleware).
+# The header census (realtime.census) shows what a real stage sends.
+EXTENSIONS_HEADER = "Sec-Websocket-Extensions"
+
+
+def handshake_headers() -> list[str]:
+    """The client's handshake headers $connect requires: the package's list, without
+    Sec-WebSocket-Extensions when WS_ALLOW_CLIENTS_WITHOUT_EXTENSIONS lets native clients
+    (which may offer no extension; every browser offers permessage-deflate) connect."""
+    headers = WebSocketView.required_connection_headers
+    if settings.WS_ALLOW_CLIENTS_WITHOUT_EXTENSIONS:
+        return [header for header in headers if header != EXTENSIONS_HEADER]
+    return list(headers)
+
+
+def required_headers(route: str) -> list[str]:
+    """The headers a callback on ``route`` is refused without (the gateway secret apart)."""
+    handshake = handshake_headers() if route == "connect" else []
+    return [*WebSocketView.required_headers, *handshake]
+
+
 def package_refusal(text: str) -> Refusal:
     for prefix, refusal in PACKAGE_REFUSALS:
         if text.startswith(prefix):
@@ -35,8 +69,25 @@ def package_refusal(text: str) -> Refusal:
     return Refusal.OTHER
 
 
+# API Gateway sends no CSRF token; the package exempts its dispatch, and so must an override.
+@method_decorator(csrf_exempt, name="dispatch")
 class PackageView(WebSocketView):
     """The package's view, with its private hooks turned into the layer's methods."""
+
+    # See required_headers: none of the package's additional headers is required.
+    additional_required_headers: list[str] = []
+
+    @property
+    def required_connection_headers(self) -> list[str]:
+        return handshake_headers()
+
+    def dispatch(self, request, *args, **kwargs):
+        # Counted only once the gateway secret is right: a forged call's names, or its
+        # made-up routes, never reach the census.
+        if self._gateway_secret_valid(request):
+            route = self.kwargs.get("route", "")
+            census.report(route, list(request.headers), required_headers(route))
+        return super().dispatch(request, *args, **kwargs)
 
     # --- The package's hooks, delegated -----------------------------------------------
 

@@ -86,3 +86,12 @@ class Message:
         needs the broadcast permission, must pass the channel's rule and stay within the
         per-user broadcast rate, else ``Refused``."""
         return self._view.broadcast(channel, kind, **fields)
+
+
+@handler("heartbeat")
+def heartbeat(_message: Message) -> None:
+    """A client's keep-alive, answered with nothing: API Gateway closes a connection idle
+    for 10 minutes
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html).
+    Only a data frame is sure to count: a browser cannot send a ping frame, and AWS does
+    not say that one resets the idle timer."""

@@ -124,6 +124,7 @@ AWS_GATEWAY_REGION_NAME: {{ $c.awsRegion | quote }}
 WS_PUBLIC_URL: {{ $c.wsPublicUrl | quote }}
 TRUSTED_PROXY_HOPS: {{ $c.trustedProxyHops | quote }}
 FORWARDED_ALLOW_IPS: {{ $c.forwardedAllowIps | quote }}
+WS_ALLOW_CLIENTS_WITHOUT_EXTENSIONS: {{ $c.allowClientsWithoutExtensions | quote }}
 ADMIN_ENABLED: {{ $c.admin.enabled | quote }}
 ADMIN_URL: {{ $c.admin.path | quote }}
 LOG_FORMAT: {{ $c.logFormat | quote }}

@@ -54,6 +54,10 @@ def test_every_step_passes_against_a_working_deployment(smoke_env):
     assert code == 0, output
     assert "Smoke test against: pytest: gunicorn + emulator" in output
     assert sum(line.startswith("✓") for line in output.splitlines()) == 12, output
+    census = output[output.index("Header census, from file") :]
+    for route in ("connect", "default", "disconnect"):
+        assert f"\n  {route}\n" in census, census
+    assert census.count("✓ missing: none") == 3, census
     *_, verdict, summary = output.rstrip().splitlines()
     assert verdict.startswith("PASSED: 12 passed, 0 failed, 0 not run")
     assert json.loads(summary) | {"seconds": 0, "timestamp": "", "request_id": ""} == {
@@ -66,6 +70,7 @@ def test_every_step_passes_against_a_working_deployment(smoke_env):
         "passed": 12,
         "failed": 0,
         "not_run": 0,
+        "headers_missing": 0,
         "seconds": 0,
     }
 
@@ -86,3 +91,25 @@ def test_without_database_steps_those_steps_are_reported_not_run(smoke_env, monk
     output, code = run_smoke_test()
     assert code == 0, output
     assert "PASSED: 7 passed, 0 failed, 5 not run" in output
+    assert "Header census, not read: no log source (SMOKE_LOG_SOURCE):" in output
+
+
+def test_a_required_header_missing_from_the_census_fails_the_run(smoke_env, monkeypatch, tmp_path):
+    """A stage whose calls lack a header Django requires: the run fails, naming it, though
+    every step it could run passed (here the log is a file with such a census line)."""
+    census = {
+        "timestamp": "2026-12-02T00:00:00+00:00",
+        "event": "ws.headers.census",
+        "route": "disconnect",
+        "names": ["Connectionid", "Host"],
+        "required": ["Connectionid", "Host", "X-Forwarded-For"],
+        "missing": ["X-Forwarded-For"],
+    }
+    log = tmp_path / "stage.jsonl"
+    log.write_text(json.dumps(census) + "\n")
+    monkeypatch.setenv("SMOKE_LOG_SOURCE", f"file:{log}")
+    output, code = run_smoke_test()
+    assert code == 1, output
+    assert "    ✗ missing: X-Forwarded-For" in output
+    assert "; 1 required headers missing (header census)" in output
+    assert json.loads(output.rstrip().splitlines()[-1])["headers_missing"] == 1

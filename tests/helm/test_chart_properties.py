@@ -654,3 +654,13 @@ def test_the_test_pods_rights_are_deleted_after_the_test():
     for obj in rights:
         policy = obj["metadata"]["annotations"]["helm.sh/hook-delete-policy"].split(",")
         assert {"hook-succeeded", "hook-failed"} <= set(policy), (obj["kind"], policy)
+
+
+@pytest.mark.parametrize("allowed", [False, True])
+def test_native_clients_without_extensions_are_a_chart_setting(allowed):
+    """config.allowClientsWithoutExtensions reaches Django (docs/configuration.md)."""
+    values = support.merge(
+        VARIANTS["env:prod"], {"config": {"allowClientsWithoutExtensions": allowed}}
+    )
+    config_map = support.one(support.render(values), "ConfigMap", "-config")
+    assert config_map["data"]["WS_ALLOW_CLIENTS_WITHOUT_EXTENSIONS"] == str(allowed).lower()

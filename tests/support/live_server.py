@@ -26,8 +26,16 @@ def concurrently(calls: list[Callable[[], int]]) -> list[int]:
 
 
 class GunicornServer:
-    def __init__(self, env: dict[str, str], log_path: Path, workers: int = 3, threads: int = 4):
-        self.port = free_port()
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        workers: int = 3,
+        threads: int = 4,
+        port: int | None = None,
+    ):
+        # A port chosen beforehand lets ``env`` name it (WS_INTEGRATION_HOST).
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         ops_port = free_port()
         self.ops_url = f"http://127.0.0.1:{ops_port}"  # liveness, from the master

@@ -1,6 +1,7 @@
 from django.core.management.base import CommandError
 
 from observability.summary import Figures, SummaryCommand
+from smoketest.census import census_lines, read_census
 from smoketest.config import SmokeConfig
 from smoketest.logs import log_source
 from smoketest.report import Report
@@ -35,8 +36,20 @@ class Command(SummaryCommand):
                 report.step(title, action)
         finally:
             smoke.browser.close()
-        self.stdout.write(f"\n{'FAILED' if report.failed else 'PASSED'}: {report.summary()}")
-        return report.counts()
+        missing = self.header_census(logs)
+        failed = report.failed or missing > 0
+        gap = f"; {missing} required headers missing (header census)" if missing else ""
+        self.stdout.write(f"\n{'FAILED' if failed else 'PASSED'}: {report.summary()}{gap}")
+        return {**report.counts(), "headers_missing": missing}
+
+    def header_census(self, logs) -> int:
+        """Print what API Gateway sent on each route beside what Django requires, even after
+        a failed step (a missing header fails the connect); the required headers missing."""
+        records, source = read_census(logs)
+        self.stdout.write(f"\nHeader census, {source}:")
+        for line in census_lines(records):
+            self.stdout.write(line)
+        return sum(len(record.missing) for record in records)
 
     def succeeded(self, figures: Figures) -> bool:
-        return figures["failed"] == 0
+        return figures["failed"] == 0 and figures["headers_missing"] == 0
