@@ -3,10 +3,16 @@ read (429), and the account's throttle (docs/emulator-fidelity.md has each rule'
 
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from unittest.mock import patch
 
 import boto3
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from tests.emulator.harness import ACCESS_KEY_ID, SECRET_ACCESS_KEY, open_client, wait_until
@@ -135,3 +141,35 @@ def test_the_account_throttle_answers_429_over_its_bucket(start_emulator, stand_
             api.get_connection(ConnectionId="NoSuchConnection=")
     with pytest.raises(api.exceptions.LimitExceededException):
         api.get_connection(ConnectionId="NoSuchConnection=")
+
+
+def test_a_signature_older_than_5_minutes_is_refused(emulator):
+    url = f"{emulator.url}/{emulator.stage}/@connections/NoSuchConnection%3D"
+    request = AWSRequest("GET", url)
+    signed_at = datetime.now(UTC) - timedelta(minutes=6)
+    with patch("botocore.auth.get_current_datetime", return_value=signed_at):
+        credentials = Credentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY)
+        SigV4Auth(credentials, "execute-api", "us-east-1").add_auth(request)
+    call = urllib.request.Request(url, headers=dict(request.headers))  # noqa: S310
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(call, timeout=10)  # noqa: S310
+    assert (refused.value.code, refused.value.headers["x-amzn-ErrorType"]) == (
+        403,
+        "ForbiddenException",
+    )
+    assert b"Signature expired" in refused.value.read()
+
+
+def test_a_post_while_connect_is_still_running_is_gone(emulator, stand_in):
+    """AWS: "A message was posted to the WebSocket API before the connection was
+    established" is a 410 (Knowledge Center, 410-gone-api-gateway)."""
+    stand_in.stand_in.delay_for["connect"] = 3
+    api = emulator.management_client(**NO_RETRIES)
+    opening = ThreadPoolExecutor(max_workers=1)
+    client = opening.submit(open_client, emulator.ws_url())
+    try:
+        with pytest.raises(api.exceptions.GoneException):
+            api.post_to_connection(ConnectionId=connection_id(stand_in), Data=b"too early")
+        client.result(timeout=30).close()
+    finally:
+        opening.shutdown()

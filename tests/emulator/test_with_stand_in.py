@@ -62,6 +62,7 @@ def test_every_call_carries_the_headers_the_package_requires(emulator, stand_in)
     for call in (connect, default, disconnect):
         headers = lower_keys(call.headers)
         assert {name.lower() for name in REQUIRED} <= headers.keys()
+        assert "content-type" not in headers
         assert headers["host"] == f"127.0.0.1:{stand_in.port}"
         assert headers["connectionid"] == connection_id
         assert headers["x-amzn-apigateway-api-id"] == "abc123defg"
@@ -81,6 +82,8 @@ def test_every_call_carries_the_headers_the_package_requires(emulator, stand_in)
     assert (disconnect.body, lower_keys(disconnect.headers)["content-length"]) == (b"", "0")
     for call in (default, disconnect):
         headers = lower_keys(call.headers)
+        # The query string and the handshake headers reach $connect alone.
+        assert call.query_string == ""
         assert not {name.lower() for name in HANDSHAKE} & headers.keys()
         assert headers["user-agent"] == "AmazonAPIGateway_abc123defg"
 
