@@ -93,11 +93,13 @@ def test_an_answer_for_a_connection_that_cannot_exist_is_not_api_gateway(environ
 
 
 @pytest.fixture
-def emulator(tmp_path):
+def emulator(tmp_path, environment):
     started = []
 
     def start(stage: str) -> EmulatorProcess:
-        process = EmulatorProcess({"EMULATOR_STAGE": stage}, tmp_path / f"emulator-{stage}.log")
+        # The emulator verifies SigV4 for its own API's host, the one the app signs for.
+        env = {"EMULATOR_STAGE": stage, "EMULATOR_API_ID": environment.record.api_id}
+        process = EmulatorProcess(env, tmp_path / f"emulator-{stage}.log")
         started.append(process)
         return process.start()
 

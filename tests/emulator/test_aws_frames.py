@@ -165,3 +165,13 @@ def test_djangos_own_error_status_on_a_message_is_not_relayed(emulator, stand_in
         connection_id = stand_in.stand_in.calls[0].headers["Connectionid"]
         api.post_to_connection(ConnectionId=connection_id, Data=b"mark")
         assert client.recv(timeout=15) == "mark"
+
+
+def test_a_connect_that_times_out_refuses_the_handshake_with_504(start_emulator, stand_in):
+    emulator = start_emulator(
+        EMULATOR_TARGET_URL=f"{stand_in.url}/ws/", EMULATOR_INTEGRATION_TIMEOUT_SECONDS="1"
+    )
+    stand_in.stand_in.delay_for["connect"] = 3
+    with pytest.raises(InvalidStatus) as refused:
+        open_client(emulator.ws_url())
+    assert refused.value.response.status_code == 504
