@@ -18,6 +18,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 CHANNEL = "lobby"
+# A sign-in hashes the password (deliberately slow): on a loaded machine it takes seconds.
+SIGN_IN_TIMEOUT = 30.0
 
 
 @dataclass
@@ -32,13 +34,15 @@ class Browser:
 
     def __init__(self, base_url: str, username: str, password: str) -> None:
         self.base_url = base_url
+        self.username = username
+        self.password = password  # the drill's own demo password: more users sign in with it
         self.http = requests.Session()
         self.http.trust_env = False  # loopback only: never through a proxy from the environment
         self._sign_in(username, password)
 
     def _sign_in(self, username: str, password: str) -> None:
         url = f"{self.base_url}/accounts/login/"
-        page = self.http.get(url, timeout=10)
+        page = self.http.get(url, timeout=SIGN_IN_TIMEOUT)
         page.raise_for_status()
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
         if not token:
@@ -47,7 +51,7 @@ class Browser:
             url,
             data={"username": username, "password": password, "csrfmiddlewaretoken": token[1]},
             headers={"Referer": url},
-            timeout=10,
+            timeout=SIGN_IN_TIMEOUT,
         )
         answer.raise_for_status()
         if "sessionid" not in self.http.cookies:
@@ -87,10 +91,17 @@ class Client:
     _closing: bool = False
 
     @classmethod
-    async def open(cls, name: str, ws_url: str, token: str, cookie: str, origin: str) -> "Client":
+    async def open(
+        cls, name: str, ws_url: str, token: str, cookie: str, origin: str, source: str | None = None
+    ) -> "Client":
+        """Connect; from the local address ``source`` if given (else the system's choice)."""
         query = urlencode({"ws_token": token, "channel": CHANNEL})
         socket = await connect(
-            f"{ws_url}?{query}", additional_headers={"Cookie": cookie}, origin=origin, proxy=None
+            f"{ws_url}?{query}",
+            additional_headers={"Cookie": cookie},
+            origin=origin,
+            proxy=None,
+            local_addr=(source, 0) if source else None,
         )
         return cls(name, socket)
 

@@ -151,6 +151,32 @@ def free_subnet() -> ipaddress.IPv4Network:
     raise StackError("no free /24 in 10.251.0.0/16 for the drill's network")
 
 
+def add_source_addresses(subnet: ipaddress.IPv4Network, count: int) -> list[str]:
+    """``count`` more addresses of this machine on the bridge of the drill's network, so its
+    clients can come from several addresses as real users do (the admission serialises one
+    address's connects). /32 each: no route changes; they go with the bridge at compose down."""
+    route = _ip("-4", "-o", "route", "show", str(subnet)).split()
+    if "dev" not in route:
+        raise StackError(f"no bridge carries {subnet}: is the drill's network up?")
+    device = route[route.index("dev") + 1]
+    addresses = [str(subnet[200 + n]) for n in range(count)]
+    for address in addresses:
+        _ip("addr", "replace", f"{address}/32", "dev", device)
+    return addresses
+
+
+def _ip(*args: str) -> str:
+    done = subprocess.run(  # noqa: S603 - arguments built here
+        ["ip", *args],  # noqa: S607 - iproute2, on every Debian machine
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise StackError(f"ip {' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
 def postgres_image() -> str:
     """The project's choice (docker/images.sh): official postgres:15, else the local build."""
     if chosen := env_str("POSTGRES_IMAGE", ""):

@@ -63,6 +63,21 @@ def _row(fields: list[str]) -> BroadcastRow:
     )
 
 
+def add_users_like(stack: Stack, model: str, names: list[str]) -> None:
+    """Users ``names`` with ``model``'s password (its hash copied), active, not staff; an
+    existing name is left as it is."""
+    values = ", ".join(f"({_literal(name)})" for name in names)
+    # The drill's own names, quoted by _literal (psql -c takes no bind parameters).
+    sql = (
+        "INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email,"  # noqa: S608
+        " is_staff, is_active, date_joined)"
+        " SELECT model.password, false, name, '', '', '', false, true, now()"
+        f" FROM auth_user model, (VALUES {values}) AS new (name)"
+        f" WHERE model.username = {_literal(model)} ON CONFLICT (username) DO NOTHING"
+    )
+    psql(stack, sql)
+
+
 def unfinished(stack: Stack) -> int:
     """Broadcasts pending or being sent."""
     rows = psql(

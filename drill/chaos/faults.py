@@ -4,19 +4,24 @@ answers); the drill then measures how long the clients take to be served again.
 """
 
 import asyncio
+import dataclasses
+import ipaddress
 import os
 import signal
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import aiohttp
+import requests
 
 from devtools.console import say
 from drill.chaos import database
 from drill.chaos.members import Hub, Member, Sent, send_broadcast
-from drill.stack import Stack, StackError
+from drill.clients import Browser
+from drill.stack import Stack, StackError, add_source_addresses
 
 WEB_REPLICAS = ("web1", "web2")
 FAULT_SWITCH = "/_emulator/faults/management-api"  # app/gateway_emulator/faults.py
@@ -24,6 +29,10 @@ WAIT_LIMIT = 180.0  # seconds any wait of a fault may take before the drill give
 # A post answered 200 has its frame queued in the emulator: the client reads it a moment later.
 LAST_FRAMES_SECONDS = 2.0
 PROGRESS_SECONDS = 15.0
+# The big broadcast's listeners: this many users, each from an address of its own, and the
+# handshakes each has in flight (its user's and address's locks serialise them anyway).
+LISTENER_GROUPS = 16
+LISTENER_OPENING = 2
 
 
 @dataclass(frozen=True)
@@ -61,10 +70,21 @@ class Drill:
     ended: float = float("inf")
     tasks: list[asyncio.Task] = field(default_factory=list)
 
-    def add_members(self, prefix: str, count: int, pinging: bool, stop: asyncio.Event) -> list:
+    def add_members(
+        self,
+        prefix: str,
+        count: int,
+        pinging: bool,
+        stop: asyncio.Event,
+        hubs: list[Hub] | None = None,
+    ) -> list:
+        """``count`` members, dealt round the ``hubs`` (default: the drill's one hub)."""
+        hubs = hubs or [self.hub]
         added = [Member(f"{prefix}{n:04d}", pinging) for n in range(count)]
         self.members.extend(added)
-        self.tasks.extend(asyncio.create_task(m.run(self.hub, stop)) for m in added)
+        self.tasks.extend(
+            asyncio.create_task(m.run(hubs[n % len(hubs)], stop)) for n, m in enumerate(added)
+        )
         return added
 
     @property
@@ -126,9 +146,10 @@ async def kill_web_mid_broadcast(drill: Drill) -> Window:
     wanted = drill.durations.big_broadcast_recipients - len(drill.members)
     say(f"opening {wanted} listening connections for a broadcast to {len(drill.members) + wanted}")
     opened_at = time.monotonic()
-    listeners = drill.add_members("listener", max(0, wanted), pinging=False, stop=stop)
-    # At 5 connects a second or more: each is a token, a handshake and a $connect, and one
-    # user's connects from one address are serialised by the admission's locks.
+    hubs = await asyncio.to_thread(listener_hubs, drill)
+    listeners = drill.add_members("listener", max(0, wanted), pinging=False, stop=stop, hubs=hubs)
+    # At 5 connects a second or more: each is a token, a handshake and a $connect, and each
+    # hub's (one user's, from one address) are serialised by the admission's locks.
     await until(
         lambda: all(m.current for m in listeners),
         "the listeners to connect",
@@ -191,6 +212,36 @@ async def kill_web_mid_broadcast(drill: Drill) -> Window:
             "s_from_kill_to_broadcast_done": round((final.finished_at or ended) - killed_at, 1),
         },
     )
+
+
+def listener_hubs(drill: Drill) -> list[Hub]:
+    """LISTENER_GROUPS hubs, each a user of its own (the demo's password) signed in from an
+    address of its own: their connects run side by side, as many users' do, where one user's
+    from one address are serialised by the admission's locks."""
+    subnet = ipaddress.ip_network(drill.stack.env["DRILL_SUBNET"])
+    addresses = add_source_addresses(subnet, LISTENER_GROUPS)
+    names = [f"drill-listener-{n:02d}" for n in range(LISTENER_GROUPS)]
+    database.add_users_like(drill.stack, drill.hub.browser.username, names)
+    say(f"listeners: {LISTENER_GROUPS} users from {LISTENER_GROUPS} addresses ({addresses[0]}…)")
+    # A token thread for every handshake in flight: fewer made the token requests the pace.
+    tokens = ThreadPoolExecutor(LISTENER_GROUPS * LISTENER_OPENING)
+    return [
+        dataclasses.replace(
+            drill.hub,
+            browser=_signed_in(drill.hub.browser, name),
+            source=address,
+            tokens=tokens,
+            opening=asyncio.Semaphore(LISTENER_OPENING),
+        )
+        for name, address in zip(names, addresses, strict=True)
+    ]
+
+
+def _signed_in(like: Browser, username: str) -> Browser:
+    try:
+        return Browser(like.base_url, username, like.password)
+    except (requests.RequestException, RuntimeError) as error:
+        raise StackError(f"the listener {username} could not sign in: {error}") from error
 
 
 def _connecting(members: list[Member]) -> str:

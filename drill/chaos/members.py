@@ -47,9 +47,12 @@ class Hub:
     origin: str
     ping_pause: float
     answer_timeout: float
+    # The local address the connections come from (None: the system's choice).
+    source: str | None = None
     # Token requests are blocking (requests); a few threads keep them off the event loop.
+    # Hubs made with dataclasses.replace share them.
     tokens: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(8))
-    # Bounds the handshakes in flight. Every drill client is one user from one address, whose
+    # Bounds the handshakes in flight. A hub's clients are one user from one address, whose
     # connects the admission serialises (an advisory lock each): more in flight would only
     # wait on the lock, and past DB_LOCK_TIMEOUT_MS be refused as busy.
     opening: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(8))
@@ -122,7 +125,12 @@ class Member:
                 token = await loop.run_in_executor(hub.tokens, hub.browser.token)
                 client = await asyncio.wait_for(
                     Client.open(
-                        self.name, hub.ws_url, token, hub.browser.cookie_header(), hub.origin
+                        self.name,
+                        hub.ws_url,
+                        token,
+                        hub.browser.cookie_header(),
+                        hub.origin,
+                        hub.source,
                     ),
                     HANDSHAKE_TIMEOUT,
                 )
