@@ -17,14 +17,14 @@ import boto3
 from botocore.config import Config
 from websockets.sync.client import ClientConnection, connect
 
+from devtools.browser_handshake import CHROMIUM_EXTENSIONS, EXTENSIONS_HEADER
 from devtools.ports import free_port
 from devtools.stand_in import StandIn
 from tests.support.live_server import APP_DIR
 
 ACCESS_KEY_ID = "testing"
 SECRET_ACCESS_KEY = "testing"
-# What Chromium sends; the package refuses a $connect without it.
-BROWSER_EXTENSIONS = "permessage-deflate; client_max_window_bits"
+BROWSER_EXTENSIONS = CHROMIUM_EXTENSIONS
 
 
 def wait_until(condition: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
@@ -163,7 +163,7 @@ def open_client(
     if cookie:
         headers["Cookie"] = cookie
     if extensions:
-        headers["Sec-WebSocket-Extensions"] = extensions
+        headers[EXTENSIONS_HEADER] = extensions
     return connect(
         url,
         origin=origin,
