@@ -117,6 +117,8 @@ ARG REVISION=unknown
 ARG CREATED=unknown
 ARG SOURCE=""
 ARG BASE_IMAGE
+# wsgateway_build_info's version label.
+ENV APP_VERSION="${VERSION}"
 LABEL org.opencontainers.image.title="wsgateway-app" \
       org.opencontainers.image.description="Django app for real-time features over AWS API Gateway WebSockets: web, migrate, cleanup jobs and the local gateway emulator" \
       org.opencontainers.image.version="${VERSION}" \

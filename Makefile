@@ -51,7 +51,7 @@ lock: ## Re-pin requirements/*.lock from pyproject.toml (needs uv)
 
 # The chart tests run the rendered specs in the app image, so `test` builds it (cached).
 .PHONY: test
-test: $(VENV)/.installed helm-tools image db ## Run the test suite against PostgreSQL (DATABASE_URL, else the project's own), with coverage
+test: $(VENV)/.installed helm-tools prometheus-tools image db ## Run the test suite against PostgreSQL (DATABASE_URL, else the project's own), with coverage
 	@echo "==> pytest against DATABASE_URL=$(DATABASE_URL)"
 	DATABASE_URL=$(DATABASE_URL) $(PY) -m pytest -p no:cacheprovider --ignore=tests/e2e \
 		--cov --cov-report=term --cov-fail-under=90 $(PYTEST_ARGS)

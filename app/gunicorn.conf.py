@@ -10,7 +10,7 @@ from pathlib import Path
 
 import environ
 
-from observability import ops_port
+from observability import ops_port, prometheus
 from observability.logging_config import configure_logging
 
 # The variables are read as Django's settings read theirs (django-environ).
@@ -26,7 +26,8 @@ os.environ.setdefault("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", "30000")
 os.environ.setdefault("DB_POOL_TIMEOUT", "3")
 
 bind = f"0.0.0.0:{env.int('PORT', default=8000)}"
-# Liveness, from the master (observability/ops_port.py); the Ingress never routes to it.
+# Liveness and /metrics, from the master (observability/ops_port.py); the Ingress and the
+# HTTPRoute never route to it.
 OPS_PORT = env.int("OPS_PORT", default=8081)
 worker_class = "gthread"
 workers = env.int("GUNICORN_WORKERS", default=2)
@@ -58,5 +59,28 @@ logconfig_dict = configure_logging(
 
 
 def when_ready(_server) -> None:
-    """The master is listening: start the ops port in it, before the workers fork."""
+    """The master is listening: start the ops port (liveness, /metrics) in it, before the
+    workers fork."""
     ops_port.start(OPS_PORT)
+
+
+def on_starting(_server) -> None:
+    """Before the workers fork: the directory of Prometheus's multiprocess mode, where each
+    worker writes its metrics and the ops port sums them (observability/prometheus.py)."""
+    prometheus.prepare_directory()
+
+
+def post_worker_init(_worker) -> None:
+    """The worker has loaded Django: its state gauges start counting (realtime/gauges.py)."""
+    from realtime import gauges
+
+    gauges.start()
+
+
+def child_exit(_server, worker) -> None:
+    """A worker is gone: its live gauges (the pool's) leave the sum."""
+    prometheus.worker_exited(worker.pid)
+
+
+def on_exit(_server) -> None:
+    prometheus.remove_made_directory()

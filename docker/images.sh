@@ -5,6 +5,8 @@
 #   docker/images.sh base       BASE_IMAGE for the app image's Dockerfile
 #   docker/images.sh postgres   POSTGRES_IMAGE for docker-compose.yml
 #   docker/images.sh postgres --no-build   name only, never pulls or builds (down, logs)
+#   docker/images.sh prometheus PROMETHEUS_IMAGE: local/prometheus:bookworm, always built
+#                    here from Debian's package (docker/prometheus) on the base above
 #
 # An explicit BASE_IMAGE / POSTGRES_IMAGE always wins. Otherwise the official image
 # (python:3.11-slim-bookworm, postgres:15) when it is present or can be pulled; in CI
@@ -17,6 +19,7 @@ OFFICIAL_BASE=python:3.11-slim-bookworm
 LOCAL_BASE=local/python-base:bookworm
 OFFICIAL_POSTGRES=postgres:15
 LOCAL_POSTGRES=local/postgres:15
+LOCAL_PROMETHEUS=local/prometheus:bookworm
 PULL_TIMEOUT="${PULL_TIMEOUT:-120}"
 
 say() { echo "==> [images] $*" >&2; }
@@ -75,6 +78,16 @@ postgres_image() {
     fi
 }
 
+# Rebuilt when docker/prometheus changes (the build cache makes an unchanged one instant).
+prometheus_image() {
+    local base
+    base="$(base_image)"
+    say "building ${LOCAL_PROMETHEUS} from docker/prometheus on ${base}"
+    docker build --quiet --build-arg BASE_IMAGE="${base}" -t "${LOCAL_PROMETHEUS}" \
+        docker/prometheus >&2
+    echo "${LOCAL_PROMETHEUS}"
+}
+
 # Name only: what a running stack most likely uses. No pull, no build.
 postgres_image_name() {
     if [ -n "${POSTGRES_IMAGE:-}" ]; then
@@ -90,8 +103,9 @@ case "${1:-}:${2:-}" in
     base:) base_image ;;
     postgres:) postgres_image ;;
     postgres:--no-build) postgres_image_name ;;
+    prometheus:) prometheus_image ;;
     *)
-        echo "usage: $0 base | postgres [--no-build]" >&2
+        echo "usage: $0 base | postgres [--no-build] | prometheus" >&2
         exit 2
         ;;
 esac

@@ -50,14 +50,19 @@ class Stack:
 
     def _run(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
         command = [*self.compose, "-p", self.project, "-f", str(self.compose_file), *args]
-        return subprocess.run(  # noqa: S603 - arguments built here
-            command,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env={**os.environ, **self.env},
-            check=False,
-        )
+        try:
+            return subprocess.run(  # noqa: S603 - arguments built here
+                command,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env={**os.environ, **self.env},
+                check=False,
+            )
+        except subprocess.TimeoutExpired as error:
+            raise StackError(
+                f"compose {' '.join(args)} took over {timeout:.0f} s (a loaded machine?)"
+            ) from error
 
     def up(self, timeout: int) -> None:
         started = self._run("up", "-d", "--no-build")

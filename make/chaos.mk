@@ -1,10 +1,10 @@
 # The chaos drill (docs/reliability.md, drill/chaos): faults injected one at a time into a
 # compose stack of its own while real WebSocket clients ping and broadcast. Included by the
 # main Makefile; uses make/docker.mk's DOCKER_ENV and APP_IMAGE.
-# Targets: chaos-drill (the full run, by hand: about 10 minutes), chaos-drill-short (CI).
+# Targets: chaos-drill (the full run, by hand: about 20 minutes), chaos-drill-short (CI).
 
 .PHONY: chaos-drill
-chaos-drill: $(VENV)/.installed image ## The chaos drill: 200 clients, 5 faults, figures per fault (about 10 min)
+chaos-drill: $(VENV)/.installed image ## The chaos drill: 200 clients, 5 faults, figures per fault (about 20 min)
 	@$(DOCKER_ENV) echo "==> Chaos drill (drill/chaos, docs/reliability.md) with $(APP_IMAGE)"; \
 	APP_IMAGE="$(APP_IMAGE)" $(PY) -m drill.chaos
 

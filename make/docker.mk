@@ -11,6 +11,8 @@ UP_TIMEOUT ?= 300
 # Host ports of the demo page and of the gateway emulator (docs/local-stack.md).
 LOCAL_WEB_PORT ?= 8000
 LOCAL_WS_PORT ?= 8001
+# Host port of the local Prometheus's UI (127.0.0.1 only).
+LOCAL_PROMETHEUS_PORT ?= 9090
 
 # `docker compose` (v2) when the plugin works, else docker-compose (v1). Recursive, so it is
 # worked out only when one of these recipes runs.
@@ -25,7 +27,8 @@ DOCKER_ENV = if ! docker version >/dev/null 2>&1 && [ -S "$(ENGINE_DIR)/docker.s
 #   @$(DOCKER_ENV) $(COMPOSE_ENV) $(COMPOSE) run --rm smoke
 COMPOSE_ENV = export COMPOSE_PROJECT_NAME="$(COMPOSE_PROJECT)" APP_IMAGE="$(APP_IMAGE)" \
 	DEMO_USERNAME="$(DEMO_USERNAME)" DEMO_PASSWORD="$(DEMO_PASSWORD)" \
-	LOCAL_WEB_PORT="$(LOCAL_WEB_PORT)" LOCAL_WS_PORT="$(LOCAL_WS_PORT)"; \
+	LOCAL_WEB_PORT="$(LOCAL_WEB_PORT)" LOCAL_WS_PORT="$(LOCAL_WS_PORT)" \
+	LOCAL_PROMETHEUS_PORT="$(LOCAL_PROMETHEUS_PORT)"; \
 	DOCKER_SOCKET="$${DOCKER_HOST:-unix:///var/run/docker.sock}"; \
 	export DOCKER_SOCKET="$${DOCKER_SOCKET\#unix://}"; \
 	export DOCKER_GID="$$(stat -c %g "$$DOCKER_SOCKET" 2>/dev/null || echo 0)";
@@ -64,7 +67,8 @@ image: engine ## Build the app image (APP_IMAGE); base: official python, or a lo
 up: image ## Build and start the local stack (docker-compose.yml), wait until healthy
 	@$(DOCKER_ENV) $(COMPOSE_ENV) set -e; \
 	export POSTGRES_IMAGE="$$(docker/images.sh postgres)"; \
-	echo "==> Starting the stack with $(COMPOSE) (project $(COMPOSE_PROJECT), $(APP_IMAGE), $$POSTGRES_IMAGE)"; \
+	export PROMETHEUS_IMAGE="$$(docker/images.sh prometheus)"; \
+	echo "==> Starting the stack with $(COMPOSE) (project $(COMPOSE_PROJECT), $(APP_IMAGE), $$POSTGRES_IMAGE, $$PROMETHEUS_IMAGE)"; \
 	started=$$(date +%s); \
 	timeout=$(UP_TIMEOUT); \
 	$(COMPOSE) up -d --no-build --remove-orphans || timeout=0; \
@@ -74,6 +78,7 @@ up: image ## Build and start the local stack (docker-compose.yml), wait until he
 	echo "    Demo page:  http://localhost:$(LOCAL_WEB_PORT)/"; \
 	echo "    Sign in:    $(DEMO_USERNAME) / $(DEMO_PASSWORD)"; \
 	echo "    WebSocket:  ws://localhost:$(LOCAL_WS_PORT)/local (gateway emulator)"; \
+	echo "    Prometheus: http://127.0.0.1:$(LOCAL_PROMETHEUS_PORT)/ (both web replicas' /metrics)"; \
 	echo "    make logs follows the logs, make down stops it all"
 
 .PHONY: down
@@ -123,6 +128,7 @@ e2e: $(VENV)/.installed chromium ## Browser tests (Chromium) against the running
 	E2E_CHROMIUM="$(or $(E2E_CHROMIUM),$$(command -v chromium))" E2E_BASE_URL="http://localhost:$(LOCAL_WEB_PORT)" E2E_USERNAME="$(DEMO_USERNAME)" \
 	E2E_PASSWORD="$(DEMO_PASSWORD)" E2E_STOP_REPLICA="$(COMPOSE) stop web2" \
 	E2E_LOGS_COMMAND="$(COMPOSE) logs --no-color {service}" E2E_REPLICAS=web1,web2 \
+	E2E_PROMETHEUS_URL="http://127.0.0.1:$(LOCAL_PROMETHEUS_PORT)" \
 		$(PY) -m pytest tests/e2e -p no:cacheprovider -v || status=$$?; \
 	echo "==> Starting web2 again"; \
 	$(COMPOSE) start web2; \

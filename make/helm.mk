@@ -1,5 +1,5 @@
 # Helm chart (helm/), environments and IAM documents (k8s/), docs/deployment.md.
-# Included by the main Makefile. Targets: helm-tools, helm-docs, helm-test, helm-template,
+# Included by the main Makefile. Targets: helm-tools, prometheus-tools, helm-docs, helm-test, helm-template,
 # diff, deploy, smoke-test-cluster, chart-package, chart-push.
 
 HELM ?= helm
@@ -47,7 +47,7 @@ helm-docs: ## Regenerate helm/README.md from helm/values.yaml
 	$(PY) helm/generate_readme.py
 
 .PHONY: helm-test
-helm-test: helm-tools ## Chart tests only: render, lint, validate, checkov, image agreement
+helm-test: helm-tools prometheus-tools ## Chart tests only: render, lint, validate, checkov, image agreement
 	$(PY) -m pytest -p no:cacheprovider tests/helm $(PYTEST_ARGS)
 
 .PHONY: helm-template
@@ -109,3 +109,13 @@ smoke-test-cluster: ## helm test: the smoke test in the cluster of ENV=dev|stagi
 	$(SHOW_CONTEXT) \
 	echo "==> $$cmd"; \
 	$(CHECK_HELM) $$cmd
+
+# promtool checks and unit-tests the chart's alert rules (tests/helm/test_alert_rules.py).
+.PHONY: prometheus-tools
+prometheus-tools: ## Install Debian's prometheus (promtool) for the alert rules' tests
+	@scripts/apt-install.sh --why "the alert rules' tests (promtool)" --needs promtool prometheus
+	@echo "==> promtool: $$(command -v promtool) ($$(promtool --version 2>&1 | head -n 1))"
+
+.PHONY: dashboard
+dashboard: $(VENV)/.installed ## Regenerate the Grafana dashboard (helm/dashboards/wsgateway.json) from helm/generate_dashboard.py
+	$(PY) helm/generate_dashboard.py

@@ -1,6 +1,11 @@
 """Probe endpoints: JSON, cheap, and telling the truth about the database."""
 
+from types import SimpleNamespace
+
 import pytest
+from django.db import connection
+from health_check.exceptions import ServiceUnavailable
+from psycopg_pool import PoolTimeout
 
 from health import checks
 from tests.support.live_server import GunicornServer
@@ -112,3 +117,45 @@ def test_10000_readiness_probes_with_a_migration_pending_leave_the_pool_as_it_wa
 
     monkeypatch.undo()  # the migration is applied
     assert client.get("/health/ready/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_ready_passes_while_every_pool_connection_is_at_work(client):
+    """A connect storm checks out every connection of a process's pool. The database is up:
+    readiness must not pull the pod (its load would move to the others and make them busy
+    too). The full chaos drill saw a readiness 500 outside its faults this way."""
+    # A running pod has seen its migrations applied (remembered; no connection needed).
+    assert client.get("/health/ready/").status_code == 200
+    pool = connection.pool
+    held = []
+    try:
+        while len(held) < pool.max_size:
+            try:
+                held.append(pool.getconn(timeout=1))
+            except PoolTimeout:
+                break  # the test's own transaction holds the others
+        assert pool.get_stats()["pool_size"] == pool.max_size
+        assert client.get("/health/ready/").status_code == 200
+    finally:
+        for each in held:
+            pool.putconn(each)
+
+
+def test_ready_fails_when_the_pool_is_short_of_connections_and_none_frees_up(monkeypatch):
+    """A pool below its maximum that cannot hand out a connection is failing to connect."""
+
+    class ShortPool:
+        max_size = 6
+
+        def open(self):
+            pass
+
+        def connection(self, timeout):
+            raise PoolTimeout(f"couldn't get a connection after {timeout} sec")
+
+        def get_stats(self):
+            return {"pool_size": 2, "pool_available": 0}
+
+    monkeypatch.setattr(checks, "connections", {"default": SimpleNamespace(pool=ShortPool())})
+    with pytest.raises(ServiceUnavailable, match="PoolTimeout"):
+        checks.ReadyDatabase().run()

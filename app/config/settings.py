@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http.request import split_domain_port
 
 from config.production_checks import unsafe_settings
+from observability.error_tracking import init_error_tracking
 from observability.logging_config import configure_logging
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -100,6 +101,7 @@ INSTALLED_APPS = [
     "demo",
     "smoketest",
     "doctor",
+    "gateway_monitoring",
 ]
 
 MIDDLEWARE = [
@@ -318,6 +320,17 @@ DISCONNECTED_SESSION_RETENTION_SECONDS = env.int(
 )
 CLEANUP_BATCH_SIZE = env.int("CLEANUP_BATCH_SIZE", default=1000)
 
+# --- Metrics (docs/operations.md) --------------------------------------------------------
+# The state gauges (sessions, broadcasts, pending migrations, the pool) are counted by each
+# web worker this often, whatever the scrape interval.
+METRICS_REFRESH_SECONDS = positive_float("METRICS_REFRESH_SECONDS", 30.0, high=3600.0)
+# wsgateway_build_info's labels: the image's version (the Dockerfile sets it) and the
+# blue/green color the chart gives the pod ("" without blue/green).
+APP_VERSION = env.str("APP_VERSION", default="dev")
+DEPLOYMENT_COLOR = env.str("DEPLOYMENT_COLOR", default="")
+if DEPLOYMENT_COLOR not in {"", "blue", "green"}:
+    raise ImproperlyConfigured("DEPLOYMENT_COLOR must be blue, green or empty")
+
 # --- Logging ----------------------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "console")
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -327,6 +340,12 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+# --- Error tracking (optional) -----------------------------------------------------------
+# Sentry, off when SENTRY_DSN is empty; events are redacted as the logs are (docs/operations.md).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default=DJANGO_ENV)
+ERROR_TRACKING = init_error_tracking(SENTRY_DSN, SENTRY_ENVIRONMENT)
 
 # --- Refuse unsafe production values (last: every setting above is final) ----------------
 if PRODUCTION:

@@ -5,12 +5,15 @@ import datetime
 import threading
 
 import psycopg
+import structlog
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from health_check.base import HealthCheck
 from health_check.checks import Database
 from health_check.exceptions import ServiceUnavailable
 from psycopg_pool import PoolTimeout
+
+log = structlog.get_logger(__name__)
 
 # django-health-check waits a check's timeout plus one second. Kubelet's readiness and
 # startup probes give up after 3 s (the chart's timeoutSeconds): answer well within them, so a
@@ -31,7 +34,9 @@ def unapplied_migrations(alias: str = DEFAULT_DB_ALIAS) -> list[str]:
 
 @dataclasses.dataclass
 class ReadyDatabase(Database):
-    """``SELECT 1`` on a connection from the pool, waiting at most ``CHECK_TIMEOUT`` for one.
+    """``SELECT 1`` on a connection from the pool, waiting at most ``CHECK_TIMEOUT`` for one;
+    when none frees up in time because every connection the pool may open is at work, the
+    database is up and this pod busy: ready.
 
     The library's check waits the pool's own timeout (DB_POOL_TIMEOUT) when the database is
     down, and django-health-check's view waits for its executor's threads before it answers:
@@ -46,8 +51,22 @@ class ReadyDatabase(Database):
         try:
             with pool.connection(timeout=self.timeout.total_seconds()) as connection:
                 connection.execute("SELECT 1")
-        except (psycopg.Error, PoolTimeout) as error:
+        except PoolTimeout as error:
+            if not _every_connection_at_work(pool):
+                raise ServiceUnavailable("Database unavailable (PoolTimeout)") from error
+            # Busy, not down: failing readiness would move this pod's load onto the others
+            # and make them busy too (the chaos drill saw it during a connect storm).
+            log.info("health.ready.pool_busy", **pool.get_stats())
+        except psycopg.Error as error:
             raise ServiceUnavailable(f"Database unavailable ({type(error).__name__})") from error
+
+
+def _every_connection_at_work(pool) -> bool:
+    """The pool holds all the connections it may open and every one is checked out. After
+    the database goes away they fail their next query and are discarded, and reconnecting
+    fails: the pool is then below its maximum size."""
+    stats = pool.get_stats()
+    return stats.get("pool_size", 0) >= pool.max_size and stats.get("pool_available", 0) == 0
 
 
 @dataclasses.dataclass

@@ -8,24 +8,38 @@ measured it: docs/reliability.md). A thread of the master answers here as long a
 master runs, and the master replaces a worker whose main loop stops (gunicorn's
 ``timeout``), so "the master answers" is exactly what liveness needs to know.
 
-wsgiref (standard library) serves it: one route, a probe every few seconds.
+It also answers ``/metrics``: the workers' Prometheus metrics, aggregated from their files
+(``observability.prometheus``). Not behind authentication: the port is reachable only inside
+the cluster (the Service and Ingress route the http port only; the chart's metrics Service
+and NetworkPolicy name this one), and the metrics carry no secret and no user's data.
+
+wsgiref (standard library) serves it: two routes, a probe every few seconds and a scrape.
 """
 
 import threading
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from observability import prometheus
+
 LIVENESS_PATH = "/health/live/"
+METRICS_PATH = "/metrics"
 
 
 class _QuietHandler(WSGIRequestHandler):
     def log_message(self, format: str, *args) -> None:
-        """The kubelet probes every few seconds: no access line for each."""
+        """The kubelet probes and Prometheus scrapes every few seconds: no access line."""
 
 
 def _answer(environ, start_response) -> list[bytes]:
     if environ.get("PATH_INFO") == LIVENESS_PATH:
         start_response("200 OK", [("Content-Type", "application/json")])
         return [b'{"status": "ok"}']
+    if environ.get("PATH_INFO") == METRICS_PATH and prometheus.multiprocess_dir():
+        body = prometheus.exposition()
+        start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST)])
+        return [body]
     start_response("404 Not Found", [("Content-Type", "text/plain")])
     return [b"Not found"]
 

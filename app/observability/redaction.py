@@ -5,6 +5,7 @@ A structlog processor, so it runs for our own events and for every stdlib logger
 """
 
 import re
+from datetime import datetime
 from typing import Any
 
 REDACTED = "[redacted]"
@@ -55,17 +56,19 @@ def redact_text(text: str) -> str:
     return _URL_PASSWORD.sub(lambda m: f"{m['head']}{REDACTED}", text)
 
 
-def _redact(value: Any) -> Any:
+def redact(value: Any) -> Any:
+    """A copy of ``value`` (a log event, a Sentry event) with every credential replaced."""
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, dict):
         return {
-            key: REDACTED if _SENSITIVE_KEY.search(str(key)) else _redact(item)
+            key: REDACTED if _SENSITIVE_KEY.search(str(key)) else redact(item)
             for key, item in value.items()
         }
     if isinstance(value, list | tuple):
-        return type(value)(_redact(item) for item in value)
-    if value is None or isinstance(value, bool | int | float):
+        return type(value)(redact(item) for item in value)
+    # A time carries no credential, and Sentry serialises its events' own timestamps itself.
+    if value is None or isinstance(value, bool | int | float | datetime):
         return value
     # Objects (a request passed as ``extra``) would be rendered with repr(), which can
     # carry a query string: render them here, redacted.
@@ -74,4 +77,4 @@ def _redact(value: Any) -> Any:
 
 def redact_secrets(_logger: Any, _method: str, event_dict: dict) -> dict:
     """structlog processor: redact sensitive keys and credentials embedded in text."""
-    return _redact(event_dict)
+    return redact(event_dict)

@@ -8,6 +8,7 @@ closed (docs/security.md lists them). Features only register handlers and declar
 """
 
 import re
+import time
 from typing import Any
 
 import structlog
@@ -15,6 +16,8 @@ from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Exists
 from django.http import HttpResponse, JsonResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
 from django_aws_api_gateway_websockets.conf import get_setting
 from django_aws_api_gateway_websockets.models import (
     ApiGateway,
@@ -24,6 +27,7 @@ from django_aws_api_gateway_websockets.models import (
     serialise_message,
 )
 
+from observability import metrics
 from realtime import admission, handlers, limits
 from realtime.adapter import PackageView
 from realtime.broadcasts.queue import BROADCAST_PERMISSION, enqueue_broadcast, may_broadcast
@@ -51,6 +55,20 @@ class CallbackView(PackageView):
     # The protocol version the current caller speaks (set by ``default``).
     client_version: int | None = None
 
+    # API Gateway's calls carry no CSRF token: exempt, as the package's own dispatch is (its
+    # decorator marks only the method it wraps, not an override).
+    @method_decorator(csrf_exempt)
+    def dispatch(self, request, *args, **kwargs) -> HttpResponse:
+        """Every callback's latency by route and outcome (wsgateway_callback_duration_seconds)."""
+        started = time.monotonic()
+        status = 500
+        try:
+            response = super().dispatch(request, *args, **kwargs)
+            status = response.status_code
+            return response
+        finally:
+            metrics.observe_callback(kwargs.get("route", ""), status, time.monotonic() - started)
+
     # --- The package's hooks (realtime.adapter) ---------------------------------------
 
     def client_ip(self, request) -> str:
@@ -70,7 +88,9 @@ class CallbackView(PackageView):
         )
 
     def refuse(self, refusal: Refusal) -> HttpResponse:
-        """Gap 7: log the refusal as a named event; answer without configuration details."""
+        """Gap 7: log and count the refusal as a named event; answer without configuration
+        details."""
+        metrics.count_refusal(refusal.event, refusal.reason)
         if refusal.status == 403:
             user_id = getattr(self.request.user, "pk", None)
             log.warning(refusal.event, reason=refusal.reason, user_id=user_id)
@@ -103,6 +123,7 @@ class CallbackView(PackageView):
 
     def invalid_gateway_secret(self, request, *args, **kwargs) -> HttpResponse:
         log.warning("ws.gateway_secret.invalid")
+        metrics.GATEWAY_SECRET_INVALID.inc()
         return super().invalid_gateway_secret(request, *args, **kwargs)
 
     # --- $connect ---------------------------------------------------------------------
@@ -229,6 +250,7 @@ class CallbackView(PackageView):
         )
         if not spend.allowed:
             log.warning("ws.message.rate_limited", first=spend.first_refusal)
+            metrics.MESSAGE_RATE_LIMITED.inc()
             if spend.first_refusal:
                 version = self.client_version or min(accepted_versions())
                 self.reply("error", version=version, error="rate limited")

@@ -34,6 +34,7 @@ from django.utils import timezone
 from django_aws_api_gateway_websockets.models import WebSocketSession, get_region_name
 from yarl import URL
 
+from observability import metrics
 from realtime.management_endpoint import management_url
 from realtime.sigv4 import Signer, payload_hash
 
@@ -77,6 +78,36 @@ class Target(NamedTuple):
     connection_id: str
     api_id: str
     stage_name: str
+
+
+# The AWS error codes of a failed post, by what an operator does about them (the metric's
+# ``reason``; the log line keeps the exact code). The Management API's errors:
+# https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis-apiid-stages-stagename-connections-connectionid.html
+# and botocore's apigatewaymanagementapi service model.
+_FAILURE_REASONS = {
+    "LimitExceededException": "throttled",
+    "TooManyRequestsException": "throttled",
+    "429": "throttled",
+    "ForbiddenException": "forbidden",
+    "403": "forbidden",
+    "AccessDeniedException": "access_denied",
+    "PayloadTooLargeException": "payload_too_large",
+    "413": "payload_too_large",
+    "TimeoutError": "timeout",
+    "ServerTimeoutError": "timeout",
+}
+
+
+def failure_reason(status: int, error_code: str) -> str:
+    """A failed post's reason, from a fixed set: an error code chosen by whoever answered
+    (or a network error's class) must not become a label of its own."""
+    if error_code in _FAILURE_REASONS:
+        return _FAILURE_REASONS[error_code]
+    if status >= 500:
+        return "server_error"
+    if status == 0:
+        return "network"
+    return "other"
 
 
 def backoff_seconds(attempt: int, retry_after: str | None, draw=random.random) -> float:
@@ -222,6 +253,7 @@ class ManagementApi:
             log.warning(
                 "ws.send.failed", error_code=type(error).__name__, count=len(connection_ids)
             )
+            metrics.SEND_FAILED.labels(reason="credentials").inc(len(connection_ids))
             return ["failed"] * len(connection_ids)
         body_hash = payload_hash(body)
         # Everything but the connection id is the same for every post: split it once.
@@ -248,6 +280,7 @@ class ManagementApi:
         self, connection_id: str, url: URL, headers: dict[str, str], body: bytes
     ) -> Outcome:
         assert self._session is not None
+        started = time.monotonic()
         error_code = "Unknown"
         attempts = self.policy.attempts
         for attempt in range(attempts):
@@ -267,15 +300,21 @@ class ManagementApi:
             except (aiohttp.ClientError, TimeoutError) as error:
                 status, error_code = 0, type(error).__name__
             if 200 <= status < 300:
+                metrics.observe_post("sent", time.monotonic() - started)
                 return "sent"
             if error_code == "GoneException":
                 log.info("ws.send.gone", target_connection_id=connection_id)
+                metrics.observe_post("gone", time.monotonic() - started)
                 return "gone"
             if status and status not in _RETRIED_STATUSES:
                 break
             if attempt + 1 < attempts:
                 await asyncio.sleep(backoff_seconds(attempt, retry_after))
         log.warning("ws.send.failed", target_connection_id=connection_id, error_code=error_code)
+        reason = failure_reason(status, error_code)
+        metrics.SEND_FAILED.labels(reason=reason).inc()
+        outcome = "throttled" if reason == "throttled" else "failed"
+        metrics.observe_post(outcome, time.monotonic() - started)
         return "failed" if status and status not in _RETRIED_STATUSES else "unavailable"
 
 

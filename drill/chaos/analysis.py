@@ -55,11 +55,13 @@ def analyse(
         faults.append(figures)
         _check_fault(findings, run, figures)
     in_any = lambda at: any(r.window.started <= at <= r.until for r in runs)  # noqa: E731
+    lost = [p.sent_at for m in members for p in m.pings if p.answered_at is None]
     outside = {
-        "http_5xx_by_route": dict(Counter(route for at, route in errors if not in_any(at))),
-        "pings_lost": sum(
-            p.answered_at is None for m in members for p in m.pings if not in_any(p.sent_at)
+        # Keyed by the quiet spell they fell in, so a figure points at what ran then.
+        "http_5xx_by_route": dict(
+            Counter(f"{route}, {_spell(at, runs)}" for at, route in errors if not in_any(at))
         ),
+        "pings_lost": dict(Counter(_spell(at, runs) for at in lost if not in_any(at))),
         "broadcasts": _broadcast_figures(
             [r for r in rows if not in_any(r.created_at)],
             [s for s in sent if not in_any(s.at)],
@@ -81,6 +83,13 @@ def analyse(
             f"broadcast {row.text!r}: {duplicated} duplicates, the guarantee allows {allowed}",
         )
     return findings
+
+
+def _spell(at: float, runs: list[FaultRun]) -> str:
+    """The quiet spell ``at`` falls in: before the first fault that had not yet begun (which
+    includes that fault's setup, such as the big broadcast's listeners connecting)."""
+    following = next((run.window.fault for run in runs if at < run.window.started), None)
+    return f"before {following}" if following else "after the last fault"
 
 
 def server_errors(logs: dict[str, list[dict]]) -> list[tuple[float, str]]:

@@ -130,6 +130,7 @@ LOG_FORMAT: {{ $c.logFormat | quote }}
 LOG_LEVEL: {{ $c.logLevel | quote }}
 PORT: {{ .Values.web.containerPort | quote }}
 OPS_PORT: {{ .Values.web.opsPort | quote }}
+METRICS_REFRESH_SECONDS: {{ .Values.metrics.refreshSeconds | quote }}
 DB_POOL_MIN_SIZE: {{ .Values.database.poolMinSize | quote }}
 DB_POOL_MAX_SIZE: {{ .Values.database.poolMaxSize | quote }}
 DB_POOL_TIMEOUT: {{ .Values.database.poolTimeout | quote }}
@@ -245,7 +246,7 @@ names only the database, `postgres:///$(PGDATABASE)`, which the kubelet expands.
 Secret environment variables: (dict "ctx" $ "hook" false "smoke" false)
 SECRET_KEY_FALLBACKS and the smoke password are optional keys of the Secret. DATABASE_URL and
 WS_GATEWAY_SECRET may come from Secrets of their own (database.existingSecret,
-secrets.gateway.existingSecret).
+secrets.gateway.existingSecret); SENTRY_DSN only does (secrets.sentry.existingSecret).
 */}}
 {{- define "wsgateway.secretEnv" -}}
 {{- $ctx := .ctx -}}
@@ -259,6 +260,9 @@ secrets.gateway.existingSecret).
 {{ include "wsgateway.secretKeyRef" (dict "name" "WS_GATEWAY_SECRET" "secret" $gateway.existingSecret "key" $gateway.key) }}
 {{- else }}
 {{ include "wsgateway.secretKeyRef" (dict "name" "WS_GATEWAY_SECRET" "secret" $name "key" $k.gatewaySecret) }}
+{{- end }}
+{{- with $ctx.Values.secrets.sentry.existingSecret }}
+{{ include "wsgateway.secretKeyRef" (dict "name" "SENTRY_DSN" "secret" . "key" $ctx.Values.secrets.sentry.key) }}
 {{- end }}
 {{- if .smoke }}
 {{ include "wsgateway.secretKeyRef" (dict "name" "SMOKE_PASSWORD" "secret" $name "key" $k.smokePassword) }}

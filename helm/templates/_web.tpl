@@ -155,6 +155,13 @@ affinity:
 {{- if $w.allowPodIpHost -}}
 {{- $env = list (dict "name" "POD_IP" "valueFrom" (dict "fieldRef" (dict "fieldPath" "status.podIP"))) (dict "name" "ALLOWED_HOSTS" "value" (include "wsgateway.allowedHosts" (dict "ctx" $ctx "podIp" true))) -}}
 {{- end -}}
+{{- /* Prometheus's multiprocess files (the ops port's /metrics), on the shm emptyDir; the web
+pods only: the Jobs keep their metrics in memory. */ -}}
+{{- $env = append $env (dict "name" "PROMETHEUS_MULTIPROC_DIR" "value" "/dev/shm/wsgateway-metrics") -}}
+{{- with .color -}}
+{{- /* wsgateway_build_info's color label. */ -}}
+{{- $env = append $env (dict "name" "DEPLOYMENT_COLOR" "value" .) -}}
+{{- end -}}
 {{- $fields := dict
   "ports" (list
     (dict "name" "http" "containerPort" $w.containerPort "protocol" "TCP")

@@ -133,7 +133,7 @@ ARGO_KINDS = ("Rollout", "AnalysisTemplate")
 # Every custom resource the chart or its CI values render, none known to kubernetes-validate:
 # Argo's, the Gateway API's HTTPRoute and External Secrets' ExternalSecret (their structure is
 # checked in tests/helm/test_bluegreen.py and test_chart_extensions.py).
-CUSTOM_KINDS = (*ARGO_KINDS, "HTTPRoute", "ExternalSecret")
+CUSTOM_KINDS = (*ARGO_KINDS, "HTTPRoute", "ExternalSecret", "ServiceMonitor", "PrometheusRule")
 # extraObjects are the user's own manifests, rendered as given.
 EXTRA_OBJECTS_TEMPLATE = "wsgateway/templates/extra-objects.yaml"
 

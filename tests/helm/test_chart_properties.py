@@ -29,6 +29,7 @@ SECRET_VARIABLES = {
     "SMOKE_PASSWORD",
     "PGUSER",
     "PGPASSWORD",
+    "SENTRY_DSN",
 }
 # DATABASE_URL from parts (database.existingSecret) names only the database, which the kubelet
 # expands from PGDATABASE: no secret in the pod spec.
@@ -277,9 +278,10 @@ def test_no_secret_in_a_config_map(variant):
                     assert "value" not in entry and "secretKeyRef" in entry["valueFrom"], name
 
 
-def test_a_secret_in_config_extra_is_refused_by_the_schema():
-    values = support.merge(MINIMAL, {"config": {"extra": {"DATABASE_URL": "postgres://x"}}})
-    assert "DATABASE_URL" in render_error(values)
+@pytest.mark.parametrize("name", ["DATABASE_URL", "SENTRY_DSN"])
+def test_a_secret_in_config_extra_is_refused_by_the_schema(name):
+    values = support.merge(MINIMAL, {"config": {"extra": {name: "postgres://x"}}})
+    assert name in render_error(values)
 
 
 def test_existing_secret_with_custom_keys():

@@ -34,6 +34,9 @@ CURRENT_API_VERSIONS = {
     # The Gateway API (web.httpRoute) and External Secrets (extraObjects in the CI values).
     "HTTPRoute": "gateway.networking.k8s.io/v1",
     "ExternalSecret": "external-secrets.io/v1",
+    # prometheus-operator's (metrics.serviceMonitor, metrics.prometheusRule).
+    "ServiceMonitor": "monitoring.coreos.com/v1",
+    "PrometheusRule": "monitoring.coreos.com/v1",
 }
 
 

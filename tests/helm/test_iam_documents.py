@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from gateway_monitoring.plan import Target
 from tests.helm import support
 
 IAM = support.ROOT / "k8s" / "iam"
@@ -21,13 +22,14 @@ VALUES = {
     "HOSTED_ZONE_ID": "Z0123456789EXAMPLE",
     "DOMAIN_NAME": "ws.example.com",
     "CLUSTER_NAME": "prod-eu",
+    "APP_LOG_GROUP": "/aws/containerinsights/prod-eu/application",
 }
 
 # Real action names, from the AWS Service Authorization Reference ("Actions, resources, and
 # condition keys for …": Amazon API Gateway Management V2 [apigateway], Amazon API Gateway
 # [execute-api], AWS Certificate Manager [acm], Amazon Route 53 [route53], AWS Security Token
-# Service [sts]). Only the ones these documents may use; a misspelt action is silently ignored
-# by IAM, so it must fail here.
+# Service [sts], Amazon CloudWatch Logs [logs], Amazon CloudWatch [cloudwatch]). Only the ones
+# these documents may use; a misspelt action is silently ignored by IAM, so it must fail here.
 REAL_ACTIONS = {
     "execute-api:ManageConnections",
     "execute-api:Invoke",
@@ -44,6 +46,14 @@ REAL_ACTIONS = {
     "sts:AssumeRole",
     "sts:AssumeRoleWithWebIdentity",
     "sts:TagSession",
+    "logs:DescribeLogGroups",
+    "logs:CreateLogGroup",
+    "logs:PutRetentionPolicy",
+    "logs:DescribeMetricFilters",
+    "logs:PutMetricFilter",
+    "cloudwatch:DescribeAlarms",
+    "cloudwatch:PutMetricAlarm",
+    "cloudwatch:DeleteAlarms",
 }
 # The only statement allowed a "*" resource: acm:ListCertificates has no resource-level
 # permissions.
@@ -74,6 +84,7 @@ def test_the_expected_documents_exist():
         "deploy-policy.json",
         "deploy-bootstrap-policy.json",
         "deploy-route53-policy.json",
+        "deploy-app-log-filters-policy.json",
         "trust-irsa.json",
         "trust-pod-identity.json",
     }
@@ -120,10 +131,16 @@ def api_gateway_statements(name: str) -> list[dict]:
     ]
 
 
-@pytest.mark.parametrize("name", ["deploy-policy.json", "deploy-bootstrap-policy.json"])
-def test_deploy_roles_are_limited_to_api_gateway_v2_and_acm_read(name):
+@pytest.mark.parametrize(
+    ("name", "services"),
+    [
+        ("deploy-policy.json", {"apigateway", "acm", "logs", "cloudwatch"}),
+        ("deploy-bootstrap-policy.json", {"apigateway", "acm"}),
+    ],
+)
+def test_deploy_roles_are_limited_to_api_gateway_v2_acm_read_and_monitoring(name, services):
     actions = {a for s in document(name)["Statement"] for a in as_list(s["Action"])}
-    assert {a.split(":")[0] for a in actions} == {"apigateway", "acm"}
+    assert {a.split(":")[0] for a in actions} == services
     assert not {
         a for a in actions if a.startswith("acm:") and not re.match(r"acm:(Describe|List)", a)
     }
@@ -141,8 +158,46 @@ def test_the_steady_deploy_role_reaches_this_environments_api_and_domain_only():
         "arn:aws:apigateway:eu-west-1::/domainnames/ws.example.com",
     }
     allowed = own | {f"{resource}/*" for resource in own}
+    account = "arn:aws:apigateway:eu-west-1::/account"
     for statement in api_gateway_statements("deploy-policy.json"):
-        assert set(as_list(statement["Resource"])) <= allowed, statement["Resource"]
+        resources = set(as_list(statement["Resource"]))
+        if resources == {account}:  # the account's CloudWatch role, read only
+            assert as_list(statement["Action"]) == ["apigateway:GET"]
+            continue
+        assert resources <= allowed, statement["Resource"]
+
+
+def _statements_of(name: str, service: str) -> dict[str, set[str]]:
+    """Action -> its resources, for one service's actions in a document."""
+    found: dict[str, set[str]] = {}
+    for statement in document(name)["Statement"]:
+        for action in as_list(statement["Action"]):
+            if action.startswith(f"{service}:"):
+                found.setdefault(action, set()).update(as_list(statement["Resource"]))
+    return found
+
+
+def test_monitoring_reaches_the_log_group_and_alarms_the_command_derives_only():
+    """The names come from configure_gateway_monitoring's own Target, so a renamed log group
+    or alarm prefix fails here before it fails in AWS with AccessDenied."""
+    target = Target(VALUES["API_ID"], VALUES["STAGE"])
+    log_group = f"arn:aws:logs:eu-west-1:123456789012:log-group:{target.log_group}"
+    assert _statements_of("deploy-policy.json", "logs") == {
+        "logs:DescribeLogGroups": {"arn:aws:logs:eu-west-1:123456789012:log-group:*"},
+        "logs:CreateLogGroup": {log_group, f"{log_group}:*"},
+        "logs:PutRetentionPolicy": {log_group, f"{log_group}:*"},
+    }
+    alarms = {f"arn:aws:cloudwatch:eu-west-1:123456789012:alarm:{target.alarm_prefix}*"}
+    assert _statements_of("deploy-policy.json", "cloudwatch") == {
+        "cloudwatch:DescribeAlarms": alarms,
+        "cloudwatch:PutMetricAlarm": alarms,
+        "cloudwatch:DeleteAlarms": alarms,
+    }
+    app_logs = f"arn:aws:logs:eu-west-1:123456789012:log-group:{VALUES['APP_LOG_GROUP']}"
+    assert _statements_of("deploy-app-log-filters-policy.json", "logs") == {
+        "logs:DescribeMetricFilters": {app_logs, f"{app_logs}:*"},
+        "logs:PutMetricFilter": {app_logs, f"{app_logs}:*"},
+    }
 
 
 def test_the_bootstrap_deploy_role_can_create_but_change_or_delete_nothing():

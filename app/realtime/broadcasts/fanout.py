@@ -27,6 +27,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_aws_api_gateway_websockets.models import WebSocketSession, serialise_message
 
+from observability import metrics
 from realtime.audience import receivers
 from realtime.broadcasts.models import Broadcast
 from realtime.management_api import FANOUT, ManagementApi, Target, backoff_seconds
@@ -94,6 +95,7 @@ def _give_up(row: Broadcast) -> None:
     Broadcast.objects.filter(pk=row.pk).update(
         status=Broadcast.Status.FAILED, finished_at=timezone.now(), lease_owner=""
     )
+    metrics.BROADCASTS_FINISHED.labels(outcome="failed").inc()
     log.error(
         "broadcast.failed",
         broadcast_id=row.pk,
@@ -163,6 +165,10 @@ def deliver(broadcast: Broadcast) -> Counter:
         pk=broadcast.pk, lease_owner=owner, status=Broadcast.Status.SENDING
     ).update(status=Broadcast.Status.DONE, finished_at=timezone.now(), lease_owner="")
     if finished:
+        seconds = time.monotonic() - started
+        metrics.FANOUT_SECONDS.observe(seconds)
+        metrics.FANOUT_RECIPIENTS.observe(sum(outcomes.values()))
+        metrics.BROADCASTS_FINISHED.labels(outcome="delivered").inc()
         log.info(
             "broadcast.delivered",
             broadcast_id=broadcast.pk,
@@ -171,7 +177,7 @@ def deliver(broadcast: Broadcast) -> Counter:
             gone=outcomes["gone"],
             failed=outcomes["failed"],
             resumed_after=broadcast.last_session_pk,
-            duration_ms=round((time.monotonic() - started) * 1000, 1),
+            duration_ms=round(seconds * 1000, 1),
         )
     return outcomes
 
