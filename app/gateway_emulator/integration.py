@@ -201,15 +201,15 @@ class Integration:
             return response.status, response.headers
 
     def _headers(self, connection: Connection, url: URL) -> dict[str, str]:
-        """What API Gateway adds to every call (the User-Agent is the client's, as on
-        $connect; the other routes replace it)."""
+        """What API Gateway and the load balancer in front of the pods add to every call (the
+        User-Agent is the client's, as on $connect; the other routes replace it). No
+        X-Real-Ip: nginx adds it, an ALB never does, and the app must not need it."""
         headers = {
             "Host": url.host_port_subcomponent or "",
             "Connectionid": connection.connection_id,
             "X-Amzn-Apigateway-Api-Id": self._config.api_id,
             "X-Amzn-Trace-Id": trace_id(),
             "X-Forwarded-For": connection.source_ip,
-            "X-Real-Ip": connection.source_ip,
             "X-Forwarded-Proto": connection.scheme,
             "X-Forwarded-Port": str(connection.port),
             "User-Agent": connection.user_agent,
