@@ -50,7 +50,7 @@ def emulator(start_emulator, stand_in):
     )
 
 
-def test_every_call_carries_the_headers_the_package_requires(emulator, stand_in):
+def test_every_call_carries_the_headers_the_gateway_and_the_balancer_add(emulator, stand_in):
     url = emulator.ws_url(ws_token="t0k3n", channel="lobby")
     with open_client(url, origin="http://example.test", cookie="sessionid=abc") as client:
         client.send('{"action": "ping"}')
