@@ -16,14 +16,21 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 import aiohttp
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
+from yarl import URL
 
 from bench.stack.processes import (
+    AWS_ACCESS_KEY_ID,
+    AWS_REGION,
+    AWS_SECRET_ACCESS_KEY,
     HOST,
     cpu_seconds,
     emulator,
@@ -92,6 +99,15 @@ async def wait_for(condition, timeout: float = PHASE_TIMEOUT_SECONDS) -> None:
     deadline = time.monotonic() + timeout
     while not condition() and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
+
+
+def signed_post(port: int, connection_id: str, text: str) -> tuple[str, dict[str, str], bytes]:
+    """A PostToConnection request signed with SigV4 by botocore, as boto3 would send it."""
+    url = f"http://{HOST}:{port}/{STAGE}/@connections/{quote(connection_id, safe='')}"
+    request = AWSRequest("POST", url, data=text.encode())
+    credentials = Credentials(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)
+    SigV4Auth(credentials, "execute-api", AWS_REGION).add_auth(request)
+    return url, dict(request.headers), request.body
 
 
 class Run:
@@ -179,14 +195,20 @@ class Run:
             except ConnectionClosed:  # the client was not held: counted as not received
                 return False
 
+        # Signed before the clock starts: the emulator verifies SigV4, the load generator's
+        # signing is not what is measured.
+        requests = {
+            n: signed_post(self.port, ids[n], f"push {n}") for n in self.clients if n in ids
+        }
+
         async def post(n: int) -> None:
-            url = f"http://{HOST}:{self.port}/{STAGE}/@connections/{ids[n]}"
-            async with http.post(url, data=f"push {n}".encode()) as response:
+            url, headers, body = requests[n]
+            async with http.post(URL(url, encoded=True), data=body, headers=headers) as response:
                 await response.read()
 
         receivers = [asyncio.ensure_future(expect(n, client)) for n, client in self.clients.items()]
         started = time.monotonic()
-        await asyncio.gather(*(post(n) for n in self.clients if n in ids), return_exceptions=True)
+        await asyncio.gather(*(post(n) for n in requests), return_exceptions=True)
         done, pending = await asyncio.wait(receivers, timeout=PHASE_TIMEOUT_SECONDS)
         self.figures.push_seconds = time.monotonic() - started
         for task in pending:

@@ -2,6 +2,7 @@
 is tested (tests/emulator) and measured (bench/emulator_capacity.py, the fan-out scenario): it
 answers every call with a set status and records what it got."""
 
+import asyncio
 from collections import Counter
 from dataclasses import dataclass
 
@@ -17,10 +18,13 @@ class RecordedCall:
 
 
 class StandIn:
-    """``POST /ws/{route}``: records the call and answers ``status_for[route]`` (200)."""
+    """``POST /ws/{route}``: records the call and answers ``status_for[route]`` (200), with
+    ``headers_for[route]``, after ``delay_for[route]`` seconds (none)."""
 
     def __init__(self, status_for: dict[str, int] | None = None, answer: str = "") -> None:
         self.status_for = status_for or {}
+        self.headers_for: dict[str, dict[str, str]] = {}
+        self.delay_for: dict[str, float] = {}
         self.answer = answer
         self.calls: list[RecordedCall] = []
         self.counts: Counter[str] = Counter()
@@ -51,4 +55,10 @@ class StandIn:
             )
         )
         self.counts[route] += 1
-        return web.Response(status=self.status_for.get(route, 200), text=self.answer)
+        if route in self.delay_for:
+            await asyncio.sleep(self.delay_for[route])
+        return web.Response(
+            status=self.status_for.get(route, 200),
+            text=self.answer,
+            headers=self.headers_for.get(route),
+        )

@@ -34,7 +34,8 @@ echo "==> Migrations and the demo user"
 echo "==> Gateway emulator on ws://localhost:${WS_PORT}/local (listening on ${BIND})"
 EMULATOR_HOST="$BIND" EMULATOR_PORT="$WS_PORT" EMULATOR_TARGET_URL="http://localhost:${WEB_PORT}/ws/" \
   EMULATOR_UPSTREAM="127.0.0.1:${WEB_PORT}" EMULATOR_API_ID=local EMULATOR_STAGE=local \
-  EMULATOR_GATEWAY_SECRET="$WS_GATEWAY_SECRET" LOG_FORMAT=console "$PY" -m gateway_emulator &
+  EMULATOR_GATEWAY_SECRET="$WS_GATEWAY_SECRET" EMULATOR_AWS_ACCESS_KEY_ID="$AWS_ACCESS_KEY_ID" \
+  EMULATOR_AWS_SECRET_ACCESS_KEY="$AWS_SECRET_ACCESS_KEY" LOG_FORMAT=console "$PY" -m gateway_emulator &
 emulator=$!
 trap 'kill "$emulator" 2>/dev/null || true' EXIT
 

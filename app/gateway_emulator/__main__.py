@@ -32,6 +32,9 @@ def main() -> int:
         idle_timeout_seconds=config.idle_timeout,
         max_duration_seconds=config.max_duration,
         drop_disconnects=config.drop_disconnects,
+        integration_timeout_seconds=config.integration_timeout,
+        verify_sigv4=config.verify_sigv4,
+        throttle_rate=config.throttle_rate,
     )
     try:
         web.run_app(

@@ -17,9 +17,9 @@ SHUTDOWN_GRACE_SECONDS = 10
 
 async def build_app(config: EmulatorConfig) -> web.Application:
     """Async, so the HTTP client session is created inside the running loop."""
-    session = new_session()
+    session = new_session(config.integration_timeout)
     upstream = UpstreamPool.from_config(config)
-    gateway = Gateway(config, Integration(config, session, upstream))
+    gateway = Gateway.from_config(config, Integration(config, session, upstream))
 
     app = web.Application()
     app[GATEWAY] = gateway

@@ -48,6 +48,17 @@ class EmulatorConfig:
     idle_timeout: float = 600.0
     max_duration: float = 7200.0
     drop_disconnects: bool = False
+    # AWS's integration timeout for HTTP integrations: 29 s.
+    integration_timeout: float = 29.0
+    # Management API calls must carry a SigV4 signature by these credentials, as AWS's IAM
+    # authorization requires (gateway_emulator.signature_check).
+    verify_sigv4: bool = True
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    # AWS's account-level throttle, a token bucket (10,000 requests/s, burst 5,000); off unless
+    # a rate is set (gateway_emulator.throttle).
+    throttle_rate: float | None = None
+    throttle_burst: float = 5000.0
     log_format: str = "json"
     log_level: str = "INFO"
 
@@ -135,11 +146,24 @@ def _seconds(value: str) -> float:
     return seconds
 
 
+def _positive(value: str) -> float:
+    try:
+        return _seconds(value)
+    except ValueError:
+        raise ValueError("must be a number above 0") from None
+
+
 def _bool(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered not in _TRUE | _FALSE:
         raise ValueError("must be true or false")
     return lowered in _TRUE
+
+
+def _credential(value: str) -> str:
+    if not value or not value.isascii() or not value.isprintable() or " " in value:
+        raise ValueError("must be a non-empty printable ASCII word")
+    return value
 
 
 def _log_format(value: str) -> str:
@@ -170,6 +194,12 @@ _VARIABLES: dict[str, tuple[str, Callable[[str], object]]] = {
     "EMULATOR_IDLE_TIMEOUT_SECONDS": ("idle_timeout", _seconds),
     "EMULATOR_MAX_DURATION_SECONDS": ("max_duration", _seconds),
     "EMULATOR_DROP_DISCONNECTS": ("drop_disconnects", _bool),
+    "EMULATOR_INTEGRATION_TIMEOUT_SECONDS": ("integration_timeout", _seconds),
+    "EMULATOR_VERIFY_SIGV4": ("verify_sigv4", _bool),
+    "EMULATOR_AWS_ACCESS_KEY_ID": ("access_key_id", _credential),
+    "EMULATOR_AWS_SECRET_ACCESS_KEY": ("secret_access_key", _credential),
+    "EMULATOR_THROTTLE_RATE": ("throttle_rate", _positive),
+    "EMULATOR_THROTTLE_BURST": ("throttle_burst", _positive),
     "LOG_FORMAT": ("log_format", _log_format),
     "LOG_LEVEL": ("log_level", _log_level),
 }
@@ -188,6 +218,13 @@ def load_config(environ: Mapping[str, str]) -> EmulatorConfig:
             # Never echo the secret back, not even in an error message.
             shown = "" if "SECRET" in name else f"={environ[name]!r}"
             problems.append(f"{name}{shown}: {error}")
+    config = EmulatorConfig(**values)  # type: ignore[arg-type]
+    if config.verify_sigv4 and not (config.access_key_id and config.secret_access_key):
+        problems.append(
+            "EMULATOR_VERIFY_SIGV4 is on: set EMULATOR_AWS_ACCESS_KEY_ID and "
+            "EMULATOR_AWS_SECRET_ACCESS_KEY to the credentials Django signs with "
+            "(or EMULATOR_VERIFY_SIGV4=false to accept unsigned Management API calls)"
+        )
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
-    return EmulatorConfig(**values)  # type: ignore[arg-type]
+    return config

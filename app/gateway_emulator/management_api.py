@@ -9,10 +9,11 @@ from datetime import datetime
 from aiohttp import web
 
 from gateway_emulator.aws_answers import aws_answer, aws_error
-from gateway_emulator.connections import Connection
+from gateway_emulator.connections import Connection, SendBufferFull
 from gateway_emulator.faults import FAULT
+from gateway_emulator.frames import MAX_MESSAGE_BYTES
 from gateway_emulator.gateway import GATEWAY
-from gateway_emulator.websocket_endpoint import MAX_MESSAGE_BYTES
+from gateway_emulator.signature_check import SignatureRefused
 
 PATH = "/{stage}/@connections/{connection_id}"
 
@@ -26,10 +27,21 @@ def add_routes(router: web.UrlDispatcher) -> None:
 async def _find(request: web.Request) -> Connection | web.Response:
     """The open connection the path names, or the error API Gateway would answer (after the
     fault the drill asked for, if any: gateway_emulator.faults)."""
+    gateway = request.app[GATEWAY]
+    if gateway.signature_check is not None:
+        try:
+            gateway.signature_check.verify(
+                request.method, request.raw_path, request.headers, await request.read()
+            )
+        except SignatureRefused as refused:
+            return aws_error(403, "ForbiddenException", str(refused))
+        except web.HTTPRequestEntityTooLarge:
+            return aws_error(413, "PayloadTooLargeException", "Message too long")
+    if gateway.throttle is not None and not gateway.throttle.take():
+        return aws_error(429, "LimitExceededException", "Too Many Requests")
     fault_answer = await request.app[FAULT].play()
     if fault_answer is not None:
         return fault_answer
-    gateway = request.app[GATEWAY]
     if request.match_info["stage"] != gateway.config.stage:
         return aws_error(403, "ForbiddenException", "Forbidden")
     # aiohttp has already percent-decoded the path: boto3 sends "=" as "%3D".
@@ -58,14 +70,12 @@ async def post_to_connection(request: web.Request) -> web.Response:
     except UnicodeDecodeError:
         text = None
     try:
-        if text is None:
-            await found.ws.send_bytes(data)
-        else:
-            await found.ws.send_str(text)
+        # A frame type for posted data is undocumented: text, or binary when not UTF-8.
+        found.send(data, text=text is not None)
+    except SendBufferFull:
+        return aws_error(429, "LimitExceededException", "Limit Exceeded")
     except ConnectionError:
         return aws_error(410, "GoneException")
-    # Traffic in either direction keeps a connection from the idle timeout.
-    found.touch()
     return aws_answer(200)
 
 

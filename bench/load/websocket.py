@@ -7,6 +7,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bench.load.browsers import Browser
 from bench.stack.processes import HOST, ORIGIN, STAGE
+from devtools.browser_handshake import CHROMIUM_EXTENSIONS, EXTENSIONS_HEADER
 
 USER_AGENT = "Mozilla/5.0 (bench)"
 
@@ -22,7 +23,8 @@ async def open_browser(
     return await connect(
         stage_url(emulator_port, ws_token=token, channel=channel),
         origin=ORIGIN,
-        additional_headers={"Cookie": browser.cookie},
+        # The extension offer a browser always sends (Django requires it on $connect).
+        additional_headers={"Cookie": browser.cookie, EXTENSIONS_HEADER: CHROMIUM_EXTENSIONS},
         user_agent_header=USER_AGENT,
         compression=None,
         ping_interval=None,

@@ -21,6 +21,10 @@ ORIGIN = f"http://{INTEGRATION_HOST}"
 API_ID = "bench"
 STAGE = "bench"
 GATEWAY_SECRET = "bench-gateway-secret-0123456789abcdefghij"  # noqa: S105 - local only
+# Django signs Management API calls with these keys and the emulator verifies the signatures.
+AWS_ACCESS_KEY_ID = "bench"
+AWS_SECRET_ACCESS_KEY = "bench"  # noqa: S105 - local only
+AWS_REGION = "us-east-1"
 START_TIMEOUT_SECONDS = 30
 
 
@@ -135,10 +139,10 @@ def gunicorn_replica(database_url: str, emulator_port: int, log_dir: Path) -> Ch
         "WS_MESSAGES_PER_SECOND": "1000000",
         "WS_MESSAGE_BURST": "1000000",
         "WS_BROADCASTS_PER_MINUTE": "1000000",
-        "AWS_GATEWAY_REGION_NAME": "us-east-1",
-        # Requests are signed as for AWS; the emulator does not check signatures.
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_GATEWAY_REGION_NAME": AWS_REGION,
+        # Requests are signed as for AWS; the emulator checks the signatures.
+        "AWS_ACCESS_KEY_ID": AWS_ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": AWS_SECRET_ACCESS_KEY,
         # Workers are not recycled mid-measurement (production: every ~2,000 requests).
         "GUNICORN_MAX_REQUESTS": "0",
     }
@@ -168,6 +172,8 @@ def emulator(port: int, log_dir: Path, **env: str) -> ChildProcess:
         "EMULATOR_STAGE": STAGE,
         "EMULATOR_TARGET_URL": f"http://{INTEGRATION_HOST}/ws/",
         "EMULATOR_GATEWAY_SECRET": GATEWAY_SECRET,
+        "EMULATOR_AWS_ACCESS_KEY_ID": AWS_ACCESS_KEY_ID,
+        "EMULATOR_AWS_SECRET_ACCESS_KEY": AWS_SECRET_ACCESS_KEY,
         # Test equipment: it logs only problems, so its CPU goes to relaying.
         "LOG_LEVEL": "WARNING",
         "LOG_FORMAT": "json",

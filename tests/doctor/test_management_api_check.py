@@ -3,6 +3,7 @@ GoneException. moto's post_to_connection accepts any id and never answers Gone, 
 against the faithful fake of tests/support (AWS's answers: 410 Gone, 403 ForbiddenException,
 AccessDeniedException) and the real emulator, with the app's own endpoint redirect."""
 
+import boto3
 import pytest
 
 from doctor.findings import Status
@@ -93,11 +94,20 @@ def test_an_answer_for_a_connection_that_cannot_exist_is_not_api_gateway(environ
 
 
 @pytest.fixture
-def emulator(tmp_path):
+def emulator(tmp_path, environment):
     started = []
 
     def start(stage: str) -> EmulatorProcess:
-        process = EmulatorProcess({"EMULATOR_STAGE": stage}, tmp_path / f"emulator-{stage}.log")
+        # The emulator verifies SigV4 for its own API's host, the one the app signs for, with
+        # the keys the app signs with (moto's, inside mock_aws).
+        keys = boto3.session.Session().get_credentials()
+        env = {
+            "EMULATOR_STAGE": stage,
+            "EMULATOR_API_ID": environment.record.api_id,
+            "EMULATOR_AWS_ACCESS_KEY_ID": keys.access_key,
+            "EMULATOR_AWS_SECRET_ACCESS_KEY": keys.secret_key,
+        }
+        process = EmulatorProcess(env, tmp_path / f"emulator-{stage}.log")
         started.append(process)
         return process.start()
 

@@ -14,11 +14,17 @@ from typing import Any
 from urllib.parse import urlencode
 
 import boto3
+from botocore.config import Config
 from websockets.sync.client import ClientConnection, connect
 
+from devtools.browser_handshake import CHROMIUM_EXTENSIONS, EXTENSIONS_HEADER
 from devtools.ports import free_port
 from devtools.stand_in import StandIn
 from tests.support.live_server import APP_DIR
+
+ACCESS_KEY_ID = "testing"
+SECRET_ACCESS_KEY = "testing"
+BROWSER_EXTENSIONS = CHROMIUM_EXTENSIONS
 
 
 def wait_until(condition: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
@@ -44,6 +50,9 @@ class EmulatorProcess:
             **os.environ,
             "EMULATOR_HOST": "127.0.0.1",
             "LOG_FORMAT": "json",
+            # The credentials management_client() signs with: SigV4 is verified.
+            "EMULATOR_AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+            "EMULATOR_AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
             **env,
             "EMULATOR_PORT": str(self.port),
         }
@@ -88,14 +97,16 @@ class EmulatorProcess:
             f"?{urlencode(query)}" if query else ""
         )
 
-    def management_client(self):
-        """boto3's real Management API client, pointed at the emulator."""
+    def management_client(self, secret: str = SECRET_ACCESS_KEY, **config: Any):
+        """boto3's real Management API client, pointed at the emulator (``config``: botocore
+        Config options, e.g. no retries)."""
         return boto3.client(
             "apigatewaymanagementapi",
             endpoint_url=f"{self.url}/{self.stage}",
             region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
+            aws_access_key_id=ACCESS_KEY_ID,
+            aws_secret_access_key=secret,
+            config=Config(**config) if config else None,
         )
 
     def events(self, name: str | None = None) -> list[dict]:
@@ -138,13 +149,27 @@ class ThreadedStandIn:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=10)
 
 
-def open_client(url: str, origin: str | None = None, cookie: str | None = None) -> ClientConnection:
-    """A WebSocket client as a browser opens it (Origin and Cookie), without compression."""
+def open_client(
+    url: str,
+    origin: str | None = None,
+    cookie: str | None = None,
+    extensions: str | None = BROWSER_EXTENSIONS,
+    headers: dict[str, str] | None = None,
+    **options: Any,
+) -> ClientConnection:
+    """A WebSocket client as a browser opens it (Origin, Cookie, and the extension offer a
+    browser always sends), with compression off: the gateway accepts no extension."""
+    headers = dict(headers or {})
+    if cookie:
+        headers["Cookie"] = cookie
+    if extensions:
+        headers[EXTENSIONS_HEADER] = extensions
     return connect(
         url,
         origin=origin,
-        additional_headers={"Cookie": cookie} if cookie else None,
+        additional_headers=headers,
         user_agent_header="Mozilla/5.0 (emulator tests)",
         compression=None,
         open_timeout=30,
+        **options,
     )

@@ -11,10 +11,15 @@ from yarl import URL
 from gateway_emulator.config import ConfigError, EmulatorConfig, Upstream, load_config
 from tests.support.live_server import APP_DIR
 
+# Verification is on by default and then needs the credentials Django signs with.
+CREDENTIALS = {"EMULATOR_AWS_ACCESS_KEY_ID": "key-id", "EMULATOR_AWS_SECRET_ACCESS_KEY": "key"}
+
 
 def test_defaults_match_the_local_stack():
-    config = load_config({})
-    assert config == EmulatorConfig()
+    config = load_config(CREDENTIALS)
+    assert config == EmulatorConfig(access_key_id="key-id", secret_access_key="key")
+    assert config.verify_sigv4 and config.integration_timeout == 29.0
+    assert config.throttle_rate is None
     assert (config.port, config.stage, config.api_id) == (8001, "local", "local")
     assert config.target_url == URL("http://localhost:8000/ws/")
     assert (config.idle_timeout, config.max_duration) == (600.0, 7200.0)
@@ -35,6 +40,10 @@ def test_every_variable_is_read():
             "EMULATOR_IDLE_TIMEOUT_SECONDS": "2.5",
             "EMULATOR_MAX_DURATION_SECONDS": "60",
             "EMULATOR_DROP_DISCONNECTS": "yes",
+            "EMULATOR_INTEGRATION_TIMEOUT_SECONDS": "1.5",
+            "EMULATOR_VERIFY_SIGV4": "false",
+            "EMULATOR_THROTTLE_RATE": "10000",
+            "EMULATOR_THROTTLE_BURST": "5000",
             "LOG_FORMAT": "console",
             "LOG_LEVEL": "debug",
         }
@@ -48,6 +57,16 @@ def test_every_variable_is_read():
         "DEBUG",
         "s3cret",
     )
+    assert (config.integration_timeout, config.verify_sigv4) == (1.5, False)
+    assert (config.throttle_rate, config.throttle_burst) == (10000.0, 5000.0)
+
+
+def test_verification_without_credentials_is_a_mistake_that_says_what_to_set():
+    with pytest.raises(ConfigError) as error:
+        load_config({})
+    assert "EMULATOR_AWS_ACCESS_KEY_ID" in str(error.value)
+    assert "EMULATOR_VERIFY_SIGV4=false" in str(error.value)
+    assert load_config({"EMULATOR_VERIFY_SIGV4": "false"}).access_key_id is None
 
 
 @pytest.mark.parametrize(
@@ -65,20 +84,31 @@ def test_every_variable_is_read():
         ("EMULATOR_IDLE_TIMEOUT_SECONDS", "-1"),
         ("EMULATOR_MAX_DURATION_SECONDS", "forever"),
         ("EMULATOR_DROP_DISCONNECTS", "maybe"),
+        ("EMULATOR_INTEGRATION_TIMEOUT_SECONDS", "0"),
+        ("EMULATOR_VERIFY_SIGV4", "perhaps"),
+        ("EMULATOR_AWS_ACCESS_KEY_ID", "has space"),
+        ("EMULATOR_THROTTLE_RATE", "-5"),
+        ("EMULATOR_THROTTLE_BURST", "lots"),
         ("LOG_FORMAT", "xml"),
         ("LOG_LEVEL", "LOUD"),
     ],
 )
 def test_invalid_values_are_named(name, value):
     with pytest.raises(ConfigError, match=name):
-        load_config({name: value})
+        load_config({**CREDENTIALS, name: value})
 
 
 def test_all_mistakes_are_reported_at_once_without_echoing_the_secret():
     with pytest.raises(ConfigError) as error:
-        load_config({"EMULATOR_PORT": "x", "EMULATOR_GATEWAY_SECRET": "bad\nsecret-value"})
+        load_config(
+            {
+                "EMULATOR_PORT": "x",
+                "EMULATOR_GATEWAY_SECRET": "bad\nsecret-value",
+                "EMULATOR_AWS_SECRET_ACCESS_KEY": "bad secret-key",
+            }
+        )
     assert "EMULATOR_PORT" in str(error.value) and "EMULATOR_GATEWAY_SECRET" in str(error.value)
-    assert "secret-value" not in str(error.value)
+    assert "secret-value" not in str(error.value) and "secret-key" not in str(error.value)
 
 
 def test_bad_configuration_exits_2_with_a_message_not_a_traceback():

@@ -95,7 +95,6 @@ def test_a_name_that_never_resolves_fails_the_call():
         (b'{"action": ["chat"]}', DEFAULT_ROUTE),
         (b'["chat"]', DEFAULT_ROUTE),
         (b"chat", DEFAULT_ROUTE),
-        (b"\xff\xfe", DEFAULT_ROUTE),
         (b"[" * 100_000, DEFAULT_ROUTE),
     ],
 )
@@ -112,7 +111,7 @@ def test_a_stopped_replica_is_routed_around(stand_in):
     async def run() -> None:
         config = EmulatorConfig(target_url=URL(f"http://localhost:{stand_in.port}/ws/"))
         pool = UpstreamPool(lambda: (Upstream("web", stand_in.port),), resolve=two_replicas)
-        async with new_session() as session:
+        async with new_session(config.integration_timeout) as session:
             integration = Integration(config, session, pool)
             connection = Connection("Abc123Def456Gh0=", None, "203.0.113.9", "test", "http", 8001)
             for _ in range(4):

@@ -10,19 +10,19 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from devtools.ports import free_port
-from tests.emulator.harness import open_client, wait_until
+from tests.emulator.harness import BROWSER_EXTENSIONS, open_client, wait_until
 
 SECRET = "stand-in-gateway-secret"
-# Every header the package's view requires on each call (docs/emulator.md, "What API Gateway
-# sends to Django").
-REQUIRED = {
+# Every header API Gateway and the load balancer in front of the pods add to each call
+# (docs/emulator.md, "What API Gateway sends to Django"). No X-Real-Ip: nginx adds it, neither
+# of them does, and the app must not need it.
+SENT = {
     "Host",
     "Connectionid",
     "X-Amzn-Apigateway-Api-Id",
     "X-Forwarded-For",
     "X-Forwarded-Proto",
     "X-Forwarded-Port",
-    "X-Real-Ip",
     "X-Amzn-Trace-Id",
     "User-Agent",
     "Content-Length",
@@ -50,7 +50,7 @@ def emulator(start_emulator, stand_in):
     )
 
 
-def test_every_call_carries_the_headers_the_package_requires(emulator, stand_in):
+def test_every_call_carries_the_headers_the_gateway_and_the_balancer_add(emulator, stand_in):
     url = emulator.ws_url(ws_token="t0k3n", channel="lobby")
     with open_client(url, origin="http://example.test", cookie="sessionid=abc") as client:
         client.send('{"action": "ping"}')
@@ -61,12 +61,13 @@ def test_every_call_carries_the_headers_the_package_requires(emulator, stand_in)
     connection_id = connect.headers["Connectionid"]
     for call in (connect, default, disconnect):
         headers = lower_keys(call.headers)
-        assert {name.lower() for name in REQUIRED} <= headers.keys()
+        assert {name.lower() for name in SENT} <= headers.keys()
+        assert "x-real-ip" not in headers
+        assert "content-type" not in headers
         assert headers["host"] == f"127.0.0.1:{stand_in.port}"
         assert headers["connectionid"] == connection_id
         assert headers["x-amzn-apigateway-api-id"] == "abc123defg"
-        assert headers["x-forwarded-for"] == headers["x-real-ip"] == "127.0.0.1"
-        assert headers["user-agent"] == "Mozilla/5.0 (emulator tests)"
+        assert headers["x-forwarded-for"] == "127.0.0.1"
         assert headers["x-ws-gateway-secret"] == SECRET
         assert TRACE_ID.fullmatch(headers["x-amzn-trace-id"])
 
@@ -76,10 +77,16 @@ def test_every_call_carries_the_headers_the_package_requires(emulator, stand_in)
     assert (connect.body, headers["content-length"]) == (b"", "0")
     assert headers["cookie"] == "sessionid=abc"
     assert headers["origin"] == "http://example.test"
-    # The client offered no extension; browsers always do and the package requires one.
-    assert headers["sec-websocket-extensions"] == "permessage-deflate"
+    # The client's own offer, as a browser sends it; the gateway negotiates none.
+    assert headers["sec-websocket-extensions"] == BROWSER_EXTENSIONS
+    assert headers["user-agent"] == "Mozilla/5.0 (emulator tests)"
     assert (disconnect.body, lower_keys(disconnect.headers)["content-length"]) == (b"", "0")
-    assert "cookie" not in lower_keys(default.headers)
+    for call in (default, disconnect):
+        headers = lower_keys(call.headers)
+        # The query string and the handshake headers reach $connect alone.
+        assert call.query_string == ""
+        assert not {name.lower() for name in HANDSHAKE} & headers.keys()
+        assert headers["user-agent"] == "AmazonAPIGateway_abc123defg"
 
 
 def test_no_secret_header_without_a_configured_secret(start_emulator, stand_in):
@@ -106,11 +113,16 @@ def test_frames_go_raw_to_default_and_the_answer_is_not_relayed(emulator, stand_
     )
 
 
-def test_a_message_of_exactly_128_kb_is_relayed(emulator, stand_in):
+def in_frames_of_32_kb(message: str) -> list[str]:
+    """A message as AWS accepts one over 32 KB: fragments of at most 32 KB (ASCII here)."""
+    return [message[i : i + 32 * 1024] for i in range(0, len(message), 32 * 1024)]
+
+
+def test_a_message_of_exactly_128_kb_in_32_kb_frames_is_relayed(emulator, stand_in):
     frame = json.dumps({"action": "x", "pad": ""})
     frame = frame.replace('""', '"' + "p" * (128 * 1024 - len(frame)) + '"')
     with open_client(emulator.ws_url()) as client:
-        client.send(frame)
+        client.send(in_frames_of_32_kb(frame))
         (call,) = wait_until(lambda: stand_in.stand_in.calls_to("default"), "the $default call")
         assert len(call.body) == 128 * 1024
         client.send("still open")
@@ -119,7 +131,7 @@ def test_a_message_of_exactly_128_kb_is_relayed(emulator, stand_in):
 
 def test_a_message_over_128_kb_closes_with_1009_without_reaching_django(emulator, stand_in):
     with open_client(emulator.ws_url()) as client:
-        client.send(b"x" * (128 * 1024 + 1))
+        client.send(in_frames_of_32_kb("x" * (128 * 1024 + 1)))
         with pytest.raises(ConnectionClosed) as closed:
             client.recv(timeout=15)
     assert closed.value.rcvd.code == 1009
