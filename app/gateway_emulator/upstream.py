@@ -1,8 +1,9 @@
 """Spread integration calls over every replica of the upstreams, as a load balancer would.
 
 In docker compose the service name of the web process resolves to one address per replica;
-sending each call to the next address lets one connection's callbacks land on different
-replicas, which is what happens behind API Gateway and proves the web tier is stateless.
+sending each route's calls to the next address in turn lets one connection's callbacks land
+on different replicas, which is what happens behind API Gateway and proves the web tier is
+stateless.
 The names are resolved again every few seconds, so replicas that scale in or out are
 followed. With an upstream file, the list itself is read again too: rewriting the file
 moves the traffic, as flipping a Kubernetes Service's selector does.
@@ -11,6 +12,7 @@ moves the traffic, as flipping a Kubernetes Service's selector does.
 import asyncio
 import socket
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -42,7 +44,7 @@ class UpstreamPool:
         self._resolve = resolve
         self._targets: list[Target] = []
         self._resolved_at = float("-inf")
-        self._turn = 0
+        self._turns: Counter[str] = Counter()
         self._lock = asyncio.Lock()
 
     @classmethod
@@ -60,19 +62,21 @@ class UpstreamPool:
         return max(1, len(self._targets))
 
     async def url_for(self, url: URL) -> URL:
-        """``url`` sent to the next upstream replica, over plain HTTP."""
-        address, port = await self._next_target()
+        """``url`` sent to the next upstream replica for its route, over plain HTTP."""
+        address, port = await self._next_target(url.path)
         return url.with_scheme("http").with_host(address).with_port(port)
 
-    async def _next_target(self) -> Target:
+    async def _next_target(self, route: str) -> Target:
         if self._stale():
             async with self._lock:
                 if self._stale():
                     await self._refresh()
         if not self._targets:
             raise OSError("the upstream resolves to no address")
-        self._turn += 1
-        return self._targets[self._turn % len(self._targets)]
+        # A turn per route (URL path): each route's calls go round the replicas whatever calls
+        # of other routes come between them, so a smoke test's two $connects reach both.
+        self._turns[route] += 1
+        return self._targets[self._turns[route] % len(self._targets)]
 
     def _stale(self) -> bool:
         return time.monotonic() - self._resolved_at >= self._refresh_seconds

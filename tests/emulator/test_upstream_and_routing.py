@@ -32,6 +32,26 @@ def addresses_in_turn(answers: list[list[str] | OSError], calls: int, refresh: f
     return asyncio.run(run())
 
 
+def test_each_route_rotates_over_the_replicas_whatever_comes_between():
+    """A client's $connect, a ping, a broadcast and its $disconnect, twice: with one turn for
+    every call, both $connects went to the same replica of two (a smoke test's counts showed
+    one replica with no $connect)."""
+
+    async def resolve(host: str, port: int) -> list[str]:
+        return ["10.0.0.2", "10.0.0.3"]
+
+    async def run() -> list[str]:
+        pool = UpstreamPool(lambda: (Upstream("web", 8000),), 60, resolve)
+        hosts = []
+        for _ in range(2):
+            for route in ("connect", "default", "default", "disconnect"):
+                url = await pool.url_for(URL(f"http://localhost:8000/ws/{route}"))
+                hosts.append((route, str(url.host)))
+        return [host for route, host in hosts if route == "connect"]
+
+    assert sorted(asyncio.run(run())) == ["10.0.0.2", "10.0.0.3"]
+
+
 def test_calls_rotate_over_every_replica():
     hosts = addresses_in_turn([["10.0.0.2", "10.0.0.3", "10.0.0.4"]], calls=6, refresh=60)
     assert sorted(hosts) == sorted(["10.0.0.2", "10.0.0.3", "10.0.0.4"] * 2)
