@@ -3,6 +3,9 @@ GoneException. moto's post_to_connection accepts any id and never answers Gone, 
 against the faithful fake of tests/support (AWS's answers: 410 Gone, 403 ForbiddenException,
 AccessDeniedException) and the real emulator, with the app's own endpoint redirect."""
 
+import os
+from unittest.mock import patch
+
 import boto3
 import pytest
 
@@ -61,14 +64,18 @@ def test_access_denied_names_the_runtime_policy(environment):
     assert f"API_ID={environment.record.api_id} STAGE=production" in finding.fix
 
 
-def test_no_credentials_names_the_service_account_role(environment, monkeypatch, tmp_path):
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-
-    finding = environment.check("management-api")
+def test_no_credentials_names_the_service_account_role(environment, tmp_path):
+    # patch.dict, undone before the fixtures' teardown: monkeypatch, undone after mock_aws
+    # had restored the environment, put moto's fake keys back for every later test.
+    none = str(tmp_path / "none")
+    with patch.dict(
+        os.environ,
+        {"AWS_SHARED_CREDENTIALS_FILE": none, "AWS_CONFIG_FILE": none},
+        AWS_EC2_METADATA_DISABLED="true",
+    ):
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            os.environ.pop(name, None)
+        finding = environment.check("management-api")
 
     assert finding.status is Status.FAILED
     assert finding.saw == "no AWS credentials in this process"

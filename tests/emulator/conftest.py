@@ -7,7 +7,12 @@ import pytest
 from devtools.ports import free_port
 from devtools.stand_in import StandIn
 from tests.conftest import start_gunicorn
-from tests.emulator.harness import EmulatorProcess, ThreadedStandIn
+from tests.emulator.harness import (
+    ACCESS_KEY_ID,
+    SECRET_ACCESS_KEY,
+    EmulatorProcess,
+    ThreadedStandIn,
+)
 from tests.support import gateway as gw
 
 
@@ -66,6 +71,9 @@ def django_web(django_db_setup, django_db_blocker, emulator_port, tmp_path_facto
         # The Host the emulator sends: its target's host:port, whatever address it calls.
         WS_INTEGRATION_HOST=gw.INTEGRATION_HOST,
         WS_RATE_LIMIT_MAX_ATTEMPTS="1000",
+        # The keys the emulator verifies signatures with, whatever this process's environment.
+        AWS_ACCESS_KEY_ID=ACCESS_KEY_ID,
+        AWS_SECRET_ACCESS_KEY=SECRET_ACCESS_KEY,
     )
     yield server
     server.stop()
