@@ -13,9 +13,18 @@ lists every metric with its alert, its dashboard panel and its log event.
 
 """
 
+import os
 from collections.abc import Iterable
 
 from prometheus_client import Counter, Gauge, Histogram
+
+from observability.prometheus import MULTIPROC_DIR_VARIABLE
+
+# A process with the web pods' environment but no gunicorn master before it (a manage.py
+# command, the chart's tests) finds no directory: prometheus_client would fail at the first
+# metric below, and the app with it.
+if _directory := os.environ.get(MULTIPROC_DIR_VARIABLE):
+    os.makedirs(_directory, exist_ok=True)
 
 PREFIX = "wsgateway"
 OTHER = "other"
