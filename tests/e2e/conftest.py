@@ -27,15 +27,26 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.fixture(scope="session")
-def base_url() -> str:
-    url = os.environ.get("E2E_BASE_URL", "http://localhost:8000").rstrip("/")
+def answering_url(variable: str, default: str, probe: str, failure: str) -> str:
+    """The URL in ``variable`` (else ``default``) once ``probe`` answers there; otherwise the
+    test fails with ``failure`` (formatted with ``url`` and ``error``): never a skip."""
+    url = os.environ.get(variable, default).rstrip("/")
     try:
-        with urllib.request.urlopen(f"{url}/health/ready/", timeout=5):  # noqa: S310
+        with urllib.request.urlopen(f"{url}{probe}", timeout=5):  # noqa: S310
             pass
     except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
-        pytest.fail(f"No stack answers at {url} ({error}): start it with `make up` first.")
+        pytest.fail(failure.format(url=url, error=error))
     return url
+
+
+@pytest.fixture(scope="session")
+def base_url() -> str:
+    return answering_url(
+        "E2E_BASE_URL",
+        "http://localhost:8000",
+        "/health/ready/",
+        "No stack answers at {url} ({error}): start it with `make up` first.",
+    )
 
 
 @pytest.fixture(scope="session")

@@ -5,13 +5,12 @@ screenshot in test-artifacts/prometheus.png)."""
 import json
 import os
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, answering_url
 
 # Over the last 30 minutes, so a replica stopped by another test still shows what it served.
 CONNECTS = (
@@ -30,13 +29,12 @@ SEND_FAILURES = (
 
 @pytest.fixture(scope="module")
 def prometheus_url() -> str:
-    url = os.environ.get("E2E_PROMETHEUS_URL", "http://127.0.0.1:9090").rstrip("/")
-    try:
-        with urllib.request.urlopen(f"{url}/-/ready", timeout=5):  # noqa: S310
-            pass
-    except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
-        pytest.fail(f"No Prometheus answers at {url} ({error}): start the stack with `make up`.")
-    return url
+    return answering_url(
+        "E2E_PROMETHEUS_URL",
+        "http://127.0.0.1:9090",
+        "/-/ready",
+        "No Prometheus answers at {url} ({error}): start the stack with `make up`.",
+    )
 
 
 def query(url: str, expr: str) -> dict[str, float]:
