@@ -17,14 +17,14 @@ class Plan:
     # Open loop: arrivals per second, and seconds at each rate.
     sweep_rates: tuple[int, ...]
     sweep_seconds: float
-    # The rate the p99 connect latency target is set at (2 replicas).
-    target_rate: int
     roundtrip_clients: int
     roundtrip_rate: int
     roundtrip_messages: int
     fanout_sizes: tuple[int, ...]
     emulator_connections: int
     emulator_hold_seconds: float
+    # --profile: seconds of closed-loop $connect load py-spy samples (raw stacks, then SVG).
+    profile_seconds: float
 
     @property
     def fanout_clients(self) -> int:
@@ -38,15 +38,15 @@ FULL = Plan(
     connects_per_run=600,
     inserts_per_run=2000,
     concurrency=32,
-    sweep_rates=(25, 50, 100, 200),
+    sweep_rates=(50, 100, 150, 200, 250, 300, 400),
     sweep_seconds=3.0,
-    target_rate=100,
     roundtrip_clients=20,
     roundtrip_rate=50,
     roundtrip_messages=250,
     fanout_sizes=(1000, 5000, 10000),
     emulator_connections=10000,
     emulator_hold_seconds=2.0,
+    profile_seconds=20.0,
 )
 
 SMOKE = Plan(
@@ -56,13 +56,13 @@ SMOKE = Plan(
     connects_per_run=8,
     inserts_per_run=20,
     concurrency=4,
-    sweep_rates=(20,),
+    sweep_rates=(20, 40),
     sweep_seconds=0.5,
-    target_rate=20,
     roundtrip_clients=2,
     roundtrip_rate=20,
     roundtrip_messages=6,
     fanout_sizes=(5, 10),
     emulator_connections=20,
     emulator_hold_seconds=0.0,
+    profile_seconds=2.0,
 )

@@ -104,9 +104,13 @@ def run(plan: Plan, write_docs: bool) -> Figures:
     bench = Bench(stack, plan, figures)
     say(f"signing in {plan.browsers} browsers (users and sessions)")
     bench.browsers = sign_in(plan.browsers)
+    figures.context["placement"] = bench.pinned.describe()
     say(f"starting {REPLICAS} gunicorn replicas")
+    stack.find_postgres()
+    stack.placement = bench.pinned
     try:
         stack.start_replicas(REPLICAS)
+        stack.place(bench.pinned)
         asyncio.run(_scenarios(bench))
     finally:
         stack.stop()

@@ -51,3 +51,8 @@ class LoadResult:
 
     def ms(self, fraction: float) -> float:
         return percentile(self.latencies, fraction) * 1000
+
+
+def highest_rate_within(p99_by_rate: dict[int, float], limit_ms: float) -> int:
+    """The highest offered rate whose p99 stayed within ``limit_ms`` (0 if none did)."""
+    return max((rate for rate, p99 in p99_by_rate.items() if p99 <= limit_ms), default=0)

@@ -18,22 +18,31 @@ def _medians(figures: Figures, names: list[str]) -> list[float]:
     return [figures.median(name) for name in names]
 
 
+def _curve(figures: Figures, kind: str, rates: list[int], figure: str) -> tuple[list, list]:
+    """The rates a curve reached (it stops once p99 passes 1 s) and their medians."""
+    names = {rate: f"sweep.{kind}.{rate}.{figure}" for rate in rates}
+    reached = [rate for rate in rates if figures.has(names[rate])]
+    return reached, [figures.median(names[rate]) for rate in reached]
+
+
 def draw(figures: Figures, plan: Plan, path: Path) -> None:
     rates = list(plan.sweep_rates)
     sizes = list(plan.fanout_sizes)
     fig, (latency, throughput, fanout) = plt.subplots(1, 3, figsize=(16, 4.8))
     for kind, label, color in SERIES:
         for percentile, style in (("p50", "-o"), ("p99", "--o")):
-            values = _medians(figures, [f"sweep.{kind}.{r}.{percentile}" for r in rates])
-            latency.plot(rates, values, style, color=color, label=f"{label} {percentile}")
-        done = _medians(figures, [f"sweep.{kind}.{r}.rate" for r in rates])
-        throughput.plot(rates, done, "-o", color=color, label=f"{label}, achieved")
+            reached, values = _curve(figures, kind, rates, percentile)
+            latency.plot(reached, values, style, color=color, label=f"{label} {percentile}")
+        reached, done = _curve(figures, kind, rates, "rate")
+        throughput.plot(reached, done, "-o", color=color, label=f"{label}, achieved")
         capacity = figures.median(f"{kind}.2.rate")
         throughput.axhline(
             capacity, color=color, linestyle=":", label=f"{label}, capacity (closed loop)"
         )
     latency.axhline(50, color="grey", linewidth=0.8, label="50 ms target")
-    latency.set(title="Latency against offered load (2 replicas)", xlabel="offered per second")
+    latency.set(
+        title="Latency against offered load (2 replicas, pinned)", xlabel="offered per second"
+    )
     latency.set(ylabel="ms", yscale="log")
     throughput.plot(rates, rates, color="grey", linewidth=0.8, label="offered")
     throughput.set(title="Throughput against offered load", xlabel="offered per second")

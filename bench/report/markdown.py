@@ -31,6 +31,7 @@ def machine(figures: Figures, plan: Plan) -> str:
     context = figures.context
     rows = [(key, context[key]) for key in ("date", "revision", "cpu", "memory", "os")]
     rows += [(key, context[key]) for key in ("postgresql", "packages", "load_before")]
+    rows.append(("placement", context.get("placement", "not recorded")))
     rows.append(("runs", f"{plan.runs} per figure: median (min-max)"))
     return _table(("", "this run"), rows)
 
@@ -38,7 +39,7 @@ def machine(figures: Figures, plan: Plan) -> str:
 def verdicts(figures: Figures, plan: Plan) -> str:
     largest = max(plan.fanout_sizes)
     rows = []
-    for target in targets(largest, plan.target_rate, plan.emulator_connections):
+    for target in targets(largest, plan.emulator_connections):
         spread = target.measured(figures)
         if spread is None:
             rows.append((target.name, target.wanted, "not measured", "-"))
@@ -62,18 +63,44 @@ def _request_rows(figures: Figures, kind: str, label: str) -> list[tuple[str, ..
                 _figure(figures, f"{prefix}.web_cpu_ms", " ms", 2),
                 _figure(figures, f"{prefix}.db_cpu_ms", " ms", 2),
                 _figure(figures, f"{prefix}.emulator_cpu_ms", " ms", 2),
+                _figure(figures, f"{prefix}.loadgen_cpu_ms", " ms", 2),
             )
         )
     return rows
 
 
-def requests(figures: Figures, plan: Plan) -> str:
-    rows = _request_rows(figures, "insert", "bare INSERT view")
-    rows += _request_rows(figures, "connect", "full `$connect`")
+REQUEST_KINDS = (
+    ("insert", "bare INSERT view"),
+    ("connect", "full `$connect`"),
+    ("package", "package's `WebSocketView` `$connect`"),
+)
+
+
+def _ratio_rows(figures: Figures, placement: str) -> list[tuple[str, ...]]:
+    rows = []
     for replicas in (1, 2):
-        ratio = per_run(figures, f"connect.{replicas}.rate", f"insert.{replicas}.rate")
-        if ratio is not None:
-            rows.append((f"`$connect` / INSERT, {replicas}", ratio.text(" x", 2), *("",) * 6))
+        for other in ("insert", "package"):
+            ratio = per_run(
+                figures,
+                f"{placement}connect.{replicas}.rate",
+                f"{placement}{other}.{replicas}.rate",
+            )
+            if ratio is not None:
+                name = f"`$connect` / {other}, {replicas} replica{'s' if replicas > 1 else ''}"
+                rows.append((name, ratio.text(" x", 2), *("",) * 7))
+    return rows
+
+
+def requests(figures: Figures, plan: Plan) -> str:
+    rows = []
+    for placement, title in (("", "pinned"), ("unpinned.", "unpinned")):
+        placed = [
+            row
+            for kind, label in REQUEST_KINDS
+            for row in _request_rows(figures, f"{placement}{kind}", f"{label} ({title})")
+        ]
+        if any(cell != "-" for row in placed for cell in row[1:]):
+            rows += placed + _ratio_rows(figures, placement)
     header = (
         "closed loop",
         "throughput",
@@ -83,11 +110,18 @@ def requests(figures: Figures, plan: Plan) -> str:
         "web CPU/op",
         "Postgres CPU/op",
         "emulator CPU/op",
+        "load generator CPU/op",
     )
     note = (
         f"{plan.concurrency} requests in flight; {plan.inserts_per_run:,} INSERTs and "
-        f"{plan.connects_per_run:,} connects per run. CPU per operation is measured from "
-        "/proc (gunicorn workers; the PostgreSQL backends serving the benchmark database)."
+        f"{plan.connects_per_run:,} connects of each kind per run, interleaved in each run. "
+        "Pinned: the gunicorn replicas on one CPU, PostgreSQL, the emulator and the load "
+        "generator on another (the targets use these); unpinned: every process on any CPU. "
+        "CPU per operation is measured from /proc per process group: gunicorn workers, the "
+        "PostgreSQL backends serving the benchmark database, the emulator, the load "
+        "generator (the benchmark process). The package's view runs as shipped (rate limit "
+        "and one-time token on, the same WEBSOCKETS limits as ours), without its demand for "
+        "X-Real-Ip, X-Forwarded-Port and X-Amzn-Trace-Id (bench/baseline/package_view.py)."
     )
     return _table(header, rows) + "\n\n" + note
 
@@ -106,8 +140,23 @@ def sweep(figures: Figures, plan: Plan) -> str:
                 _figure(figures, f"sweep.connect.{rate}.p99", " ms", 1),
             )
         )
+    rows.append(
+        (
+            "highest rate with p99 ≤ 50 ms",
+            _figure(figures, "sweep.insert.best_rate", "/s"),
+            "",
+            "",
+            _figure(figures, "sweep.connect.best_rate", "/s"),
+            "",
+            "",
+        )
+    )
     header = ("offered", "INSERT done", "p50", "p99", "`$connect` done", "p50", "p99")
-    return _table(header, rows)
+    note = (
+        f"{plan.sweep_seconds:g} s at each rate, pinned; a curve stops at the first rate "
+        'whose p99 passes 1 s ("-": not run there).'
+    )
+    return _table(header, rows) + "\n\n" + note
 
 
 def messaging(figures: Figures, plan: Plan) -> str:
@@ -220,7 +269,8 @@ def render(figures: Figures, plan: Plan, chart_name: str | None) -> str:
     parts = [
         "### Machine\n\n" + machine(figures, plan),
         "### Targets\n\n" + verdicts(figures, plan),
-        "### `$connect` against the bare-INSERT baseline\n\n" + requests(figures, plan),
+        "### `$connect` against the bare-INSERT baseline and the package's view\n\n"
+        + requests(figures, plan),
         "### Latency against offered load (open loop, 2 replicas)\n\n" + sweep(figures, plan),
     ]
     if chart_name:

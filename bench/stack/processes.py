@@ -18,6 +18,10 @@ HOST = LOOPBACK
 # The integration host Django is configured for; the emulator sends it as Host.
 INTEGRATION_HOST = "localhost:8000"
 ORIGIN = f"http://{INTEGRATION_HOST}"
+# Where the emulator sends callbacks: the app's view, or the package's plain WebSocketView
+# (bench/baseline/package_view.py), both on the same gunicorn replicas.
+APP_TARGET_URL = f"http://{INTEGRATION_HOST}/ws/"
+PACKAGE_TARGET_URL = f"http://{INTEGRATION_HOST}/bench/package-ws/"
 API_ID = "bench"
 STAGE = "bench"
 GATEWAY_SECRET = "bench-gateway-secret-0123456789abcdefghij"  # noqa: S105 - local only
@@ -94,6 +98,10 @@ class ChildProcess:
         return self.process.pid
 
     def start(self) -> "ChildProcess":
+        self.start_process()
+        return self.wait_until_ready()
+
+    def start_process(self) -> None:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 - our interpreter and arguments
                 self.command,
@@ -102,6 +110,9 @@ class ChildProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+
+    def wait_until_ready(self) -> "ChildProcess":
+        assert self.process is not None
         _wait_until_answers(self.health_url, self.process, self.log_path)
         return self
 
@@ -170,7 +181,7 @@ def emulator(port: int, log_dir: Path, **env: str) -> ChildProcess:
         "EMULATOR_PORT": str(port),
         "EMULATOR_API_ID": API_ID,
         "EMULATOR_STAGE": STAGE,
-        "EMULATOR_TARGET_URL": f"http://{INTEGRATION_HOST}/ws/",
+        "EMULATOR_TARGET_URL": APP_TARGET_URL,
         "EMULATOR_GATEWAY_SECRET": GATEWAY_SECRET,
         "EMULATOR_AWS_ACCESS_KEY_ID": AWS_ACCESS_KEY_ID,
         "EMULATOR_AWS_SECRET_ACCESS_KEY": AWS_SECRET_ACCESS_KEY,
