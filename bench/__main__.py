@@ -1,4 +1,5 @@
-"""``python -m bench`` (``make bench``) and ``python -m bench --smoke`` (``make bench-smoke``)."""
+"""``python -m bench`` (``make bench``), ``python -m bench --smoke`` (``make bench-smoke``) and
+``python -m bench --profile`` (``make bench-profile``)."""
 
 import argparse
 import sys
@@ -9,7 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
 
 from bench.plan import FULL, SMOKE
 from bench.report.figures import Figures
-from bench.run import report, run
+from bench.run import report, run, run_profile
 from devtools.console import say
 
 
@@ -19,6 +20,11 @@ def main(argv: list[str] | None = None) -> int:
         "--smoke", action="store_true", help="tiny sizes, one run, no docs: proves the harness"
     )
     parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy samples one replica under $connect load: stacks, flame graph, top frames",
+    )
+    parser.add_argument(
         "--report-from",
         type=Path,
         metavar="FIGURES_JSON",
@@ -26,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     plan = SMOKE if args.smoke else FULL
+    if args.profile:
+        run_profile(plan)
+        return 0
     if args.report_from:
         report(Figures.load(args.report_from), plan, write_docs=True)
         return 0

@@ -5,6 +5,7 @@ import importlib
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.plan import Plan
 from bench.report.figures import Figures
@@ -12,6 +13,9 @@ from bench.stack import database
 from bench.stack.processes import API_ID, INTEGRATION_HOST, STAGE, raise_open_files_limit
 from bench.stack.stack import Stack
 from devtools.console import say
+
+if TYPE_CHECKING:
+    from bench.scenarios.context import Bench
 
 REPO_DIR = database.REPO_DIR
 DOCUMENT = REPO_DIR / "docs" / "performance.md"
@@ -79,17 +83,15 @@ async def _scenarios(bench) -> None:
     await emulator_alone(bench)
 
 
-def run(plan: Plan, write_docs: bool) -> Figures:
+def prepare(plan: Plan, kind: str) -> "Bench":
+    """Database created, migrated, emptied and seeded; browsers signed in; nothing started."""
     from bench.report.machine import describe
 
-    if write_docs:
-        # The chart needs matplotlib (the dev extra): fail now, not after the whole run.
-        importlib.import_module("bench.report.chart")
     raise_open_files_limit()
-    work_dir = Path(tempfile.mkdtemp(prefix=f"wsbench-{plan.name}-"))
+    work_dir = Path(tempfile.mkdtemp(prefix=f"wsbench-{kind}-"))
     stack = Stack(work_dir)
     figures = Figures()
-    say(f"{plan.name} run; logs and raw figures in {work_dir}")
+    say(f"{kind} run; logs and raw figures in {work_dir}")
     say(f"database {stack.database_url}: create if missing, migrate, empty")
     database.ensure_database(stack.database_url)
     database.migrate(stack.database_url)
@@ -98,26 +100,56 @@ def run(plan: Plan, write_docs: bool) -> Figures:
     _seed()
     figures.context.update(describe(stack.database_url, REPO_DIR))
 
-    from bench.load.browsers import sign_in
+    from bench.load.browsers import sign_in  # the ORM's models: after Django's setup
     from bench.scenarios.context import Bench
 
     bench = Bench(stack, plan, figures)
     say(f"signing in {plan.browsers} browsers (users and sessions)")
     bench.browsers = sign_in(plan.browsers)
     figures.context["placement"] = bench.pinned.describe()
-    say(f"starting {REPLICAS} gunicorn replicas")
-    stack.find_postgres()
-    stack.placement = bench.pinned
+    return bench
+
+
+def start(bench: "Bench", replicas: int) -> None:
+    """The replicas started on the web CPU, then every party moved where the plan wants it.
+    The caller stops the stack (``Stack.stop`` also gives PostgreSQL its CPUs back)."""
+    say(f"starting {replicas} gunicorn replica(s)")
+    bench.stack.find_postgres()
+    bench.stack.placement = bench.pinned
+    bench.stack.start_replicas(replicas)
+    bench.stack.place(bench.pinned)
+
+
+def run(plan: Plan, write_docs: bool) -> Figures:
+    if write_docs:
+        # The chart needs matplotlib (the dev extra): fail now, not after the whole run.
+        importlib.import_module("bench.report.chart")
+    bench = prepare(plan, plan.name)
+    stack, figures = bench.stack, bench.figures
     try:
-        stack.start_replicas(REPLICAS)
-        stack.place(bench.pinned)
+        start(bench, REPLICAS)
         asyncio.run(_scenarios(bench))
     finally:
         stack.stop()
     figures.add("database.session_row_bytes", _session_row_bytes(stack.database_url))
-    figures.save(work_dir / "figures.json")
+    figures.save(stack.log_dir / "figures.json")
     report(figures, plan, write_docs)
     return figures
+
+
+def run_profile(plan: Plan) -> None:
+    """One replica, pinned, sampled by py-spy under closed-loop $connect load."""
+    from bench.profile import pyspy
+
+    pyspy.executable()  # fail now, not after the stack started
+    bench = prepare(plan, f"{plan.name}-profile")
+    from bench.profile.session import profile  # the ORM's models: after Django's setup
+
+    try:
+        start(bench, 1)
+        asyncio.run(profile(bench, plan))
+    finally:
+        bench.stack.stop()
 
 
 def report(figures: Figures, plan: Plan, write_docs: bool) -> None:

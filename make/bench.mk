@@ -17,3 +17,9 @@ bench-smoke: $(VENV)/.installed ## The benchmark at tiny sizes (seconds): fails 
 	@$(call ensure_database,BENCH_SMOKE_DATABASE_URL)
 	@echo "==> Benchmark smoke run against BENCH_SMOKE_DATABASE_URL=$(BENCH_SMOKE_DATABASE_URL)"
 	BENCH_DATABASE_URL=$(BENCH_SMOKE_DATABASE_URL) $(PY) -m bench --smoke
+
+.PHONY: bench-profile
+bench-profile: $(VENV)/.installed ## py-spy samples one replica under $connect load (about 1 min): stacks, flame graph, top frames
+	@$(call ensure_database,BENCH_DATABASE_URL)
+	@echo "==> Profile of \$$connect against BENCH_DATABASE_URL=$(BENCH_DATABASE_URL)"
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench --profile
