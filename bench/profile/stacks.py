@@ -86,7 +86,8 @@ def summarise(stacks: list[tuple[list[Frame], int]], top: int = 15) -> Summary:
                 group_in[name] += count
             if _in_group(frames[-1], markers):
                 group_own[name] += count
-        for frame in set(frames):  # once per stack, however deep the recursion
+        # Once per stack however deep the recursion; outer first, so ties rank outer first.
+        for frame in dict.fromkeys(frames):
             function_in[frame] += count
         function_own[frames[-1]] += count
 
