@@ -7,7 +7,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/wsbench
 BENCH_SMOKE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/wsbench_smoke
 
 .PHONY: bench
-bench: $(VENV)/.installed ## Benchmark (about 13 min on 2 cores): prints the tables, writes docs/performance.md and .png
+bench: $(VENV)/.installed ## Benchmark (under 20 min on 2 cores): prints the tables, writes docs/performance.md and .png
 	@$(call ensure_database,BENCH_DATABASE_URL)
 	@echo "==> Benchmark against BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) (all traffic on 127.0.0.0/8)"
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench
