@@ -179,10 +179,17 @@ def test_the_profile_summary_groups_samples_inclusively():
     assert groups["psycopg (execute, fetch)"] == (30.0, 30.0)
     assert groups["our admission (realtime/admission)"] == (50.0, 0.0)
     assert groups["ORM: SQL compilation"] == (50.0, 50.0)
-    assert groups["logging (structlog, logging)"] == (20.0, 20.0)
+    assert groups["logging (structlog, logging, our access log and its redaction)"] == (20.0, 20.0)
     assert groups["metrics (prometheus_client)"] == (0.0, 0.0)
+    # Threads, the worker loop and Django's handler chain are in every stack: not ranked.
     top = [share.name for share in summary.functions]
-    assert top[:2] == ["`run` (threading.py)", "`handle` (gunicorn/workers/gthread.py)"]
+    assert top == [
+        "`admit` (realtime/admission.py)",
+        "`as_sql` (django/db/models/sql/compiler.py)",
+        "`load` (django/contrib/sessions/db.py)",
+    ]
+    hottest = summary.hottest[0].name
+    assert hottest == "`as_sql` (django/db/models/sql/compiler.py)"
     text = stacks.markdown(summary)
     assert "| our admission (realtime/admission) | 50.0 % | 0.0 % |" in text
     assert "process 10" not in text

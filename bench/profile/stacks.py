@@ -23,8 +23,22 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ORM (querysets, models, SQL)", ("django/db/",)),
     ("ORM: SQL compilation", ("django/db/models/sql/",)),
     ("psycopg (execute, fetch)", ("psycopg/", "psycopg_pool/")),
-    ("logging (structlog, logging)", ("structlog/", "logging/")),
+    (
+        "logging (structlog, logging, our access log and its redaction)",
+        ("structlog/", "logging/", "observability/gunicorn_logger", "observability/redaction"),
+    ),
     ("metrics (prometheus_client)", ("prometheus_client/", "observability/metrics")),
+)
+
+
+# Frames every request passes through (threads, the worker loop, Django's handler chain):
+# their inclusive share is nearly everything and tells nothing, so the ranking skips them.
+PLUMBING = (
+    "threading.py",
+    "concurrent/futures/",
+    "gunicorn/workers/",
+    "django/core/handlers/",
+    "django/utils/deprecation.py",
 )
 
 
@@ -48,7 +62,9 @@ class Share:
 class Summary:
     samples: int
     groups: tuple[Share, ...]
+    # Ranked by inclusive share (plumbing left out), and by self share.
     functions: tuple[Share, ...]
+    hottest: tuple[Share, ...]
 
 
 def parse_frame(text: str) -> Frame | None:
@@ -97,11 +113,15 @@ def summarise(stacks: list[tuple[list[Frame], int]], top: int = 15) -> Summary:
     groups = tuple(
         Share(name, share(group_in, name), share(group_own, name)) for name, _markers in GROUPS
     )
-    functions = tuple(
-        Share(frame.text(), share(function_in, frame), share(function_own, frame))
-        for frame, _count in function_in.most_common(top)
-    )
-    return Summary(total, groups, functions)
+
+    def ranked(counter: Counter) -> tuple[Share, ...]:
+        frames = [f for f, _n in counter.most_common() if not _in_group(f, PLUMBING)][:top]
+        return tuple(
+            Share(frame.text(), share(function_in, frame), share(function_own, frame))
+            for frame in frames
+        )
+
+    return Summary(total, groups, ranked(function_in), ranked(function_own))
 
 
 def markdown(summary: Summary) -> str:
@@ -116,5 +136,10 @@ def markdown(summary: Summary) -> str:
         "CPU; waits for PostgreSQL, the network or a lock are not in them).\n\n"
         + table("where the samples are", ranked)
         + "\n\n"
-        + table("functions with the largest inclusive share", summary.functions)
+        + table(
+            "functions with the largest inclusive share (request plumbing left out)",
+            summary.functions,
+        )
+        + "\n\n"
+        + table("functions with the largest self share", summary.hottest)
     )
