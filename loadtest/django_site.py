@@ -3,16 +3,23 @@ WebSocket tokens from the token endpoint. Through locust's HttpSession, so every
 locust's statistics, and a refusal that Django answers with 200 is marked failed."""
 
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
-from locust.clients import HttpSession
+from locust.clients import HttpSession, ResponseContextManager
 
 from loadtest.config import LOGIN_PATH, TOKEN_PATH, Credentials
 
+T = TypeVar("T")
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 class SiteError(Exception):
-    """The site refused or misunderstood a step; locust has recorded it as a failure."""
+    """The site failed a step (recorded in locust's statistics); worth another try."""
+
+
+class SignInRefused(SiteError):
+    """Wrong credentials or a lockout: trying again only prolongs django-axes' lockout."""
 
 
 class Site:
@@ -24,11 +31,9 @@ class Site:
         with self.http.get(
             LOGIN_PATH, name="sign-in page", timeout=self.timeout, catch_response=True
         ) as page:
-            match = CSRF_FIELD.search(page.text or "")
-            if page.ok and not match:
-                page.failure("the sign-in page has no CSRF token")
-        if not (page.ok and match):
-            raise SiteError(f"sign-in page: {page.status_code}")
+            csrf, problem = _outcome(page, lambda: _csrf_of(page), "the page has no CSRF token")
+        if problem:
+            raise SiteError(f"sign-in page: {problem}")
         # Django checks the Referer of an HTTPS POST against the site's own origin.
         with self.http.post(
             LOGIN_PATH,
@@ -36,17 +41,20 @@ class Site:
             data={
                 "username": credentials.username,
                 "password": credentials.password,
-                "csrfmiddlewaretoken": match[1],
+                "csrfmiddlewaretoken": csrf,
             },
             headers={"Referer": page.url},
             timeout=self.timeout,
             catch_response=True,
         ) as answer:
-            # Django's LoginView redirects on success and shows the form again on a refusal.
-            if answer.ok and not answer.history:
-                answer.failure(f"sign-in as {credentials.username!r} refused")
-        if not (answer.ok and answer.history):
-            raise SiteError(f"sign-in as {credentials.username!r}: {answer.status_code}")
+            # LoginView redirects on success, shows the form again on a refusal.
+            _, problem = _outcome(
+                answer, lambda: bool(answer.history), "refused: wrong username or password"
+            )
+        if problem:
+            # 200: the form again (wrong credentials); 429: django-axes' lockout.
+            error = SignInRefused if answer.status_code in {200, 429} else SiteError
+            raise error(f"sign-in as {credentials.username!r}: {problem}")
 
     def token(self) -> str:
         with self.http.post(
@@ -59,18 +67,34 @@ class Site:
             timeout=self.timeout,
             catch_response=True,
         ) as answer:
-            token = _token_of(answer) if answer.ok else None
-            if not answer.ok:
-                # The package answers its per-user rate limit with "403 Rate limit exceeded".
-                answer.failure(f"{answer.status_code} {answer.text[:100]}")
-            elif not token:
-                answer.failure("the token endpoint's answer has no token")
-        if not token:
-            raise SiteError(f"token endpoint: {answer.status_code} {answer.text[:100]!r}")
+            token, problem = _outcome(answer, lambda: _token_of(answer), "no token in it")
+        if problem:
+            raise SiteError(f"token: {problem}")
         return token
 
 
-def _token_of(answer) -> str | None:
+def _outcome(response: ResponseContextManager, value: Callable[[], T], missing: str):
+    """``(value(), None)`` for a 2xx response with a value; else ``(None, problem)`` with the
+    response marked failed. Called inside the ``with`` block (an exception raised there
+    would leave the request unrecorded); the caller raises after it. The problem carries the
+    start of the body: the package answers its per-user token limit "403 Rate limit
+    exceeded"."""
+    if not 200 <= response.status_code < 300:
+        problem = f"{response.status_code} {(response.text or '')[:100]}".strip()
+    elif not (found := value()):
+        problem = missing
+    else:
+        return found, None
+    response.failure(problem)
+    return None, problem
+
+
+def _csrf_of(page: ResponseContextManager) -> str | None:
+    match = CSRF_FIELD.search(page.text or "")
+    return match[1] if match else None
+
+
+def _token_of(answer: ResponseContextManager) -> str | None:
     try:
         token = answer.json().get("token")
     except ValueError:

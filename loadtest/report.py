@@ -1,18 +1,13 @@
-"""The run's verdict from locust's own CSV files (``<prefix>_stats.csv`` and
-``<prefix>_exceptions.csv``): it passes when every request succeeded, at least one ping got
-its pong, and no user raised (a bug in a user ends its task without a failed request)."""
+"""The run's verdict: it passes when every request succeeded, at least one ping got its pong,
+and no user raised (a bug in a user ends its task without a failed request). Built from
+locust's own statistics when locust quits, so its figures are those of locust's final
+tables and of its CSV and HTML report."""
 
-import csv
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 from loadtest.names import CONNECT, PING, REQUEST_TYPE
-
-AGGREGATED = "Aggregated"
-
-
-class NoStats(Exception):
-    """locust wrote no statistics: it did not start, or ran no user."""
 
 
 @dataclass(frozen=True)
@@ -74,40 +69,20 @@ class Verdict:
         return lines
 
 
-def read_verdict(prefix: Path) -> Verdict:
-    """The per-request rows of ``<prefix>_stats.csv`` (its Aggregated row left out) and the
-    errors of ``<prefix>_exceptions.csv``."""
-    rows = _read(prefix, "stats")
-    errors = _read(prefix, "exceptions")
+def verdict_of(entries: Iterable[Any], exceptions: Mapping[Any, Mapping[str, Any]]) -> Verdict:
+    """From locust's ``RequestStats.entries.values()`` and ``Runner.exceptions`` (read by
+    attribute and key: this module must not import locust, see names.py)."""
     return Verdict(
-        tuple(_row(row) for row in rows if row["Name"] != AGGREGATED),
-        tuple((int(row["Count"]), row["Message"]) for row in errors),
+        tuple(
+            Row(
+                kind=entry.method,
+                name=entry.name,
+                requests=entry.num_requests,
+                failures=entry.num_failures,
+                p50_ms=entry.get_response_time_percentile(0.5) if entry.num_requests else 0,
+                p99_ms=entry.get_response_time_percentile(0.99) if entry.num_requests else 0,
+            )
+            for entry in entries
+        ),
+        tuple((row["count"], row["msg"]) for row in exceptions.values()),
     )
-
-
-def _read(prefix: Path, table: str) -> list[dict[str, str]]:
-    path = prefix.with_name(f"{prefix.name}_{table}.csv")
-    try:
-        with path.open(newline="", encoding="utf-8") as file:
-            return list(csv.DictReader(file))
-    except FileNotFoundError:
-        raise NoStats(f"locust wrote no {path.name}: see its output above") from None
-
-
-def _row(row: dict[str, str]) -> Row:
-    return Row(
-        kind=row["Type"],
-        name=row["Name"],
-        requests=int(row["Request Count"]),
-        failures=int(row["Failure Count"]),
-        p50_ms=_ms(row["50%"]),
-        p99_ms=_ms(row["99%"]),
-    )
-
-
-def _ms(value: str) -> float:
-    # locust writes "N/A" for a percentile of a request that never succeeded.
-    try:
-        return float(value)
-    except ValueError:
-        return float("nan")

@@ -5,9 +5,10 @@ import itertools
 from collections.abc import Iterator
 
 from locust import HttpUser, constant, task
+from locust.exception import StopUser
 
 from loadtest.config import Credentials, LoadTestConfig
-from loadtest.django_site import Site, SiteError
+from loadtest.django_site import SignInRefused, Site, SiteError
 from loadtest.gateway_socket import GatewaySocket
 
 CONFIG = LoadTestConfig.from_env()
@@ -41,15 +42,17 @@ class GatewayUser(HttpUser):
 
     def _connect(self) -> bool:
         """Sign in if needed, fetch a fresh token and open the socket; failures are recorded
-        in locust's statistics by the step that failed, and retried at the next interval."""
+        in locust's statistics by the step that failed; the failed step is retried at the next
+        interval, except a refused sign-in."""
         try:
             if not self.signed_in:
                 self.site.sign_in(self.credentials)
                 self.signed_in = True
             token = self.site.token()
+        except SignInRefused:
+            # Recorded as a failed "sign in"; another try would only extend the lockout.
+            raise StopUser() from None
         except SiteError:
-            # The session may have expired: sign in again on the next try.
-            self.signed_in = False
             return False
         cookie = "; ".join(f"{name}={value}" for name, value in self.client.cookies.items())
         return self.socket.connect(CONFIG.ws_url, token, CONFIG.channel, CONFIG.origin, cookie)
