@@ -16,6 +16,8 @@ class Judge:
 
     def judge(self, **_) -> None:
         runner = self.environment.runner
+        if runner is None:  # locust quit before it started: its own exit code stands
+            return
         self.verdict = verdict_of(runner.stats.entries.values(), runner.exceptions)
         self.environment.process_exit_code = 1 if self.verdict.problems else 0
 
