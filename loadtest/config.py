@@ -17,7 +17,7 @@ TOKEN_PATH = "/api/ws-token/"  # noqa: S105 - a URL path, not a password
 @dataclass(frozen=True)
 class Credentials:
     username: str
-    # Never in a repr, so never in a log line or a traceback's locals.
+    # Never in a repr: a printed config or sign-in shows no password.
     password: str = field(repr=False)
 
 
