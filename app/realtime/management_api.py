@@ -121,27 +121,6 @@ def backoff_seconds(attempt: int, retry_after: str | None, draw=random.random) -
     return min(delay, BACKOFF_CAP_SECONDS)
 
 
-class PostRate:
-    """Spaces one process's posts at ``BROADCAST_MAX_POSTS_PER_SECOND``, over all its clients
-    (each runs its own event loop in its own thread, hence a lock, not an asyncio primitive)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._next = 0.0
-
-    def delay(self) -> float:
-        """Reserve the next slot; the seconds to wait for it."""
-        interval = 1.0 / settings.BROADCAST_MAX_POSTS_PER_SECOND
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + interval
-        return slot - now
-
-
-_post_rate = PostRate()
-
-
 def endpoint_url(api_id: str, stage_name: str) -> str:
     return f"https://{api_id}.execute-api.{get_region_name()}.amazonaws.com/{stage_name}"
 
@@ -285,8 +264,6 @@ class ManagementApi:
         attempts = self.policy.attempts
         for attempt in range(attempts):
             retry_after = None
-            if wait := _post_rate.delay():
-                await asyncio.sleep(wait)
             try:
                 async with self._session.post(
                     url, data=body, headers=headers, allow_redirects=False

@@ -7,9 +7,10 @@ the last session served (the checkpoint) and renews the lease. So a fan-out slow
 lease keeps it; a new owner (the cron job, after a process died or stalled past its lease)
 resumes after the checkpoint; and an owner that lost its lease stops at its next chunk.
 Posts the API could not take are tried again for ``BROADCAST_RETRY_SECONDS`` before they
-count as failed. Delivery guarantee (docs/broadcasts.md): each recipient connected for the
-whole fan-out gets the frame once, except that a takeover repeats at most the chunk in
-flight.
+count as failed. Every round of posts waits for its tokens from the rate all replicas share
+(``realtime.broadcasts.rate``). Delivery guarantee (docs/broadcasts.md): each recipient
+connected for the whole fan-out gets the frame once, except that a takeover repeats at most
+the chunk in flight.
 """
 
 import os
@@ -29,6 +30,7 @@ from django_aws_api_gateway_websockets.models import WebSocketSession, serialise
 
 from observability import metrics
 from realtime.audience import receivers
+from realtime.broadcasts import rate
 from realtime.broadcasts.models import Broadcast
 from realtime.management_api import FANOUT, ManagementApi, Target, backoff_seconds
 
@@ -199,6 +201,8 @@ def _serve_chunk(
     round_number = 0
     while True:
         round_number += 1
+        # Every round's posts, retries too, come out of the rate all replicas share.
+        rate.wait_for(len(chunk))
         served, chunk = poster.post(chunk, message)
         counts.update(served)
         if not chunk:
