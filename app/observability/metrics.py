@@ -14,7 +14,7 @@ lists every metric with its alert, its dashboard panel and its log event.
 """
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -162,10 +162,14 @@ def observe_callback(route: str, status: int, seconds: float) -> None:
     CALLBACK_SECONDS.labels(route=bounded(route, ROUTES), outcome=outcome).observe(seconds)
 
 
-def observe_post(outcome: str, seconds: float) -> None:
+def observe_posts(outcome: str, durations: Sequence[float]) -> None:
+    """Posts of one outcome, recorded once per chunk: a label lookup per post was a
+    measurable part of a fan-out's CPU."""
     outcome = bounded(outcome, POST_OUTCOMES)
-    POSTS.labels(outcome=outcome).inc()
-    POST_SECONDS.labels(outcome=outcome).observe(seconds)
+    POSTS.labels(outcome=outcome).inc(len(durations))
+    histogram = POST_SECONDS.labels(outcome=outcome)
+    for seconds in durations:
+        histogram.observe(seconds)
 
 
 def set_build_info(version: str, color: str, protocol_version: int) -> None:
