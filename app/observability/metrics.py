@@ -82,6 +82,12 @@ POST_SECONDS = Histogram(
     ["outcome"],
     buckets=POST_BUCKETS,
 )
+# Every 429 answer, retried or not: the account's request quota was reached (a fan-out's
+# shared rate, BROADCAST_FRAMES_PER_SECOND, is set above what the account has left).
+THROTTLED_ANSWERS = Counter(
+    f"{PREFIX}_management_api_throttled_total",
+    "Management API answers 429 (every attempt, retried or not): the account quota reached.",
+)
 SEND_FAILED = Counter(
     f"{PREFIX}_send_failed_total",
     "Posts that failed (ws.send.failed) by reason: the AWS error code class.",

@@ -291,6 +291,8 @@ class ManagementApi:
                     error_code = error_code.split(":", 1)[0]
             except (aiohttp.ClientError, TimeoutError) as error:
                 status, error_code = 0, type(error).__name__
+            if status == 429:
+                metrics.THROTTLED_ANSWERS.inc()
             if 200 <= status < 300:
                 return "sent", "sent"
             if error_code == "GoneException":
