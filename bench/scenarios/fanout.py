@@ -32,6 +32,7 @@ from bench.load.websocket import close_all, open_plain
 from bench.scenarios.context import Bench
 from bench.stack.processes import (
     API_ID,
+    FANOUT_FRAMES_PER_SECOND,
     HOST,
     peak_rss_mib,
     reset_peak_rss,
@@ -201,12 +202,10 @@ async def fanout(bench: Bench) -> None:
     stand_in = StandIn()
     stand_in_port = free_port()
     await stand_in.start(HOST, stand_in_port)
-    # The replicas' shared rate is the bench process's: the same environment, the default.
-    rate = settings.BROADCAST_FRAMES_PER_SECOND
     bench.stack.use_emulator(
         EMULATOR_TARGET_URL=f"http://{HOST}:{stand_in_port}/ws/",
         EMULATOR_GATEWAY_SECRET="",
-        EMULATOR_THROTTLE_RATE=f"{rate:g}",
+        EMULATOR_THROTTLE_RATE=str(FANOUT_FRAMES_PER_SECOND),
         EMULATOR_THROTTLE_BURST=str(THROTTLE_BURST_CHUNKS * settings.BROADCAST_CONCURRENCY),
     )
     count = plan.fanout_clients
@@ -292,7 +291,7 @@ async def _rate_held(
     bench: Bench, http: aiohttp.ClientSession, watch: Watch, pks: list[int]
 ) -> None:
     half = await bench.in_thread(_split_in_rate_channels, pks)
-    configured = settings.BROADCAST_FRAMES_PER_SECOND
+    configured = FANOUT_FRAMES_PER_SECOND
     for run in range(1, bench.plan.runs + 1):
         say(f"fan-out rate: 2 replicas at once, {configured:,.0f}/s shared, run {run}")
         await _rate_held_once(bench, http, watch, half, configured)

@@ -18,6 +18,10 @@ HOST = LOOPBACK
 # The integration host Django is configured for; the emulator sends it as Host.
 INTEGRATION_HOST = "localhost:8000"
 ORIGIN = f"http://{INTEGRATION_HOST}"
+# The fan-out rate both replicas share (BROADCAST_FRAMES_PER_SECOND), which the emulator's
+# account limiter also gets in bench.scenarios.fanout: below what two cores deliver with the
+# emulator and 10,000 clients beside the web processes, so the rate, not the machine, binds.
+FANOUT_FRAMES_PER_SECOND = 1000
 API_ID = "bench"
 STAGE = "bench"
 GATEWAY_SECRET = "bench-gateway-secret-0123456789abcdefghij"  # noqa: S105 - local only
@@ -145,6 +149,7 @@ def gunicorn_replica(database_url: str, emulator_port: int, log_dir: Path) -> Ch
         "AWS_SECRET_ACCESS_KEY": AWS_SECRET_ACCESS_KEY,
         # Workers are not recycled mid-measurement (production: every ~2,000 requests).
         "GUNICORN_MAX_REQUESTS": "0",
+        "BROADCAST_FRAMES_PER_SECOND": str(FANOUT_FRAMES_PER_SECOND),
     }
     command = [sys.executable, "-m", "gunicorn", "config.wsgi:application"]
     command += ["--config", "gunicorn.conf.py", "--bind", f"{HOST}:{port}"]
