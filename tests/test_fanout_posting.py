@@ -4,13 +4,16 @@ botocore's, and its outcomes are sent, Gone, failed or unavailable after its ret
 import threading
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import quote
 
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import ReadOnlyCredentials
+from hypothesis import given
+from hypothesis import strategies as st
 
-from realtime.management_api import FANOUT, ManagementApi
+from realtime.management_api import FANOUT, ManagementApi, encode_connection_id
 from realtime.sigv4 import Signer, payload_hash
 
 AWS_URL = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/@connections/L0SM9cOFvHcC%3D"
@@ -129,3 +132,8 @@ def test_each_request_is_signed_for_the_aws_endpoint(recording_api, monkeypatch)
     sent_at = datetime.strptime(headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     aws_url = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/@connections/ok1%3D"
     assert headers["Authorization"] == botocore_authorization(credentials, aws_url, body, sent_at)
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40) | st.from_regex(r"[\w=-]{1,30}"))
+def test_connection_ids_are_encoded_as_quote_encodes_them(connection_id):
+    assert encode_connection_id(connection_id) == quote(connection_id, safe="")

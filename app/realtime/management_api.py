@@ -16,6 +16,7 @@ import asyncio
 import atexit
 import contextlib
 import random
+import re
 import threading
 import time
 from collections import Counter
@@ -119,6 +120,19 @@ def backoff_seconds(attempt: int, retry_after: str | None, draw=random.random) -
         with contextlib.suppress(ValueError):
             delay = max(delay, float(retry_after))
     return min(delay, BACKOFF_CAP_SECONDS)
+
+
+# API Gateway's connection ids are [A-Za-z0-9_=-] (base64 of a few bytes, "=" padded): only
+# "=" needs encoding, as botocore encodes it. urllib's quote looks up every byte in a dict,
+# a measurable part of a post's CPU; an id outside this alphabet still goes through it.
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_.~=-]*")
+
+
+def encode_connection_id(connection_id: str) -> str:
+    """The id as the path carries it: ``quote(connection_id, safe="")``, faster."""
+    if _PLAIN_ID.fullmatch(connection_id):
+        return connection_id.replace("=", "%3D")
+    return quote(connection_id, safe="")
 
 
 def endpoint_url(api_id: str, stage_name: str) -> str:
@@ -255,8 +269,7 @@ class ManagementApi:
         async def worker() -> None:
             # A few workers taking turns on one iterator cost less than a task per post.
             for index, connection_id in pending:
-                # Connection ids are [A-Za-z0-9_=-]: only "=" needs encoding, as botocore does.
-                encoded = quote(connection_id, safe="")
+                encoded = encode_connection_id(connection_id)
                 headers = post_signer.headers(encoded)
                 url = URL(target_prefix + encoded, encoded=True)
                 started = time.monotonic()
