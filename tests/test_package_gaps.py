@@ -4,11 +4,12 @@ Every test runs twice: against our view, where it must pass, and against the pac
 plain view, where it is a strict xfail, so each test is shown to detect its gap.
 """
 
-import contextlib
 import json
 import threading
+import time
 from datetime import timedelta
 
+import psycopg
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -20,7 +21,8 @@ from django_aws_api_gateway_websockets.models import (
     WebSocketToken,
 )
 
-from realtime import admission
+from realtime.admission import _lock_key
+from tests.conftest import database_url_for_tests
 from tests.support import gateway as gw
 
 PLAIN = pytest.param(
@@ -59,36 +61,19 @@ def test_rate_limit_keys_on_the_ip_the_gateway_saw(urlconf, api_gateway, channel
 # Gap 2 ---------------------------------------------------------------------------------
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_connects_admit_exactly_the_limit(
-    urlconf, api_gateway, channels, browser, settings, monkeypatch
+    urlconf, api_gateway, channels, browser, settings
 ):
-    """Connects that all count before any inserts must not all get in.
+    """Connects that all arrive before any has recorded its attempt must not all get in.
 
-    A barrier inside the count makes the interleaving certain: every request counts before
-    any records its attempt, unless admission serialises them (the barrier then times out).
-    The threads take their database connections first and start together, so a slow thread
-    start cannot break the barrier by itself (the tests' pool, TEST_POOL_MAX_SIZE, holds
-    them all).
+    The address's admission lock is held from outside while they arrive: every one of them
+    must wait for it (none counts early), and once it is released they are admitted one after
+    another, exactly the limit. The threads take their database connections first and start
+    together (the tests' pool, TEST_POOL_MAX_SIZE, holds them all).
     """
     limit, attempts = 2, 6
     settings.WEBSOCKETS = {**settings.WEBSOCKETS, "rate_limit_max_attempts": limit}
-    ready = threading.Barrier(attempts)
-    barrier = threading.Barrier(attempts)
-
-    def then_wait(count):
-        """The count (the package's, or admission's) followed by the barrier."""
-
-        def counting_then_waiting(*args, **kwargs):
-            result = count(*args, **kwargs)
-            with contextlib.suppress(threading.BrokenBarrierError):
-                barrier.wait(timeout=5)
-            return result
-
-        return counting_then_waiting
-
-    original = ConnectionRateLimit.check_rate_limit.__func__
-    monkeypatch.setattr(ConnectionRateLimit, "check_rate_limit", classmethod(then_wait(original)))
-    monkeypatch.setattr(admission, "recent_counts", then_wait(admission.recent_counts))
     tokens = [browser.token() for _ in range(attempts)]
+    ready = threading.Barrier(attempts + 1)
     statuses: list[int] = []
 
     def connect(token: str) -> None:
@@ -106,12 +91,32 @@ def test_concurrent_connects_admit_exactly_the_limit(
 
     threads = [threading.Thread(target=connect, args=(token,)) for token in tokens]
     connection.close()  # give this thread's connection back to the pool for the others
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with psycopg.connect(database_url_for_tests(), autocommit=True) as holder:
+        with holder.transaction():
+            holder.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key("ip", "203.0.113.7")])
+            for thread in threads:
+                thread.start()
+            ready.wait(timeout=60)
+            waiting = _wait_for_lock_waiters(holder, attempts)
+        for thread in threads:
+            thread.join()
+    assert waiting == attempts, "the connects did not wait for the address's admission lock"
     assert sorted(statuses) == [200] * limit + [400] * (attempts - limit)
     assert WebSocketSession.objects.count() == limit
+
+
+def _wait_for_lock_waiters(holder, expected: int, seconds: float = 20.0) -> int:
+    """How many backends wait for an advisory lock, once ``expected`` do or time is up."""
+    deadline = time.monotonic() + seconds
+    while True:
+        (waiting,) = holder.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' "
+            "AND datname = current_database()"
+        ).fetchone()
+        if waiting >= expected or time.monotonic() > deadline:
+            return waiting
+        time.sleep(0.05)
 
 
 # Gap 3 ---------------------------------------------------------------------------------

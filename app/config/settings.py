@@ -235,8 +235,13 @@ X_FRAME_OPTIONS = "DENY"
 # PostgreSQL, so it holds across replicas, and resets after LOGIN_COOLOFF_MINUTES.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # ModelBackend with the per-request user lookup as one plain statement (the $connect
+    # path); ModelBackend itself for the sessions signed in before it was added.
+    "accounts.backends.UserBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Django's database sessions, read with one plain statement (the $connect path).
+SESSION_ENGINE = "accounts.session_store"
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 # Each on its own: one username from many addresses, or many usernames from one address.

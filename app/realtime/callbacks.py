@@ -7,6 +7,7 @@ closed (docs/security.md lists them). Features only register handlers and declar
 (``realtime.api``); a frame reaches its handler once every check has passed.
 """
 
+import dataclasses
 import re
 import time
 from typing import Any
@@ -14,7 +15,6 @@ from typing import Any
 import structlog
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Exists
 from django.http import HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
@@ -22,14 +22,13 @@ from django_aws_api_gateway_websockets.conf import get_setting
 from django_aws_api_gateway_websockets.models import (
     ApiGateway,
     WebSocketSession,
-    hash_session_key,
-    hash_user_auth,
     serialise_message,
 )
 
 from observability import metrics
 from realtime import admission, handlers, limits
 from realtime.adapter import PackageView
+from realtime.admission import ConnectRequest, Outcome
 from realtime.broadcasts.queue import BROADCAST_PERMISSION, enqueue_broadcast, may_broadcast
 from realtime.client_ip import client_ip, rate_limit_key
 from realtime.handlers import Message, Refused
@@ -38,6 +37,13 @@ from realtime.protocol import accepted_versions, client_version, frame, referenc
 from realtime.refusals import Refusal
 
 log = structlog.get_logger(__name__)
+
+CONNECT_REFUSALS = {
+    Outcome.RATE_LIMITED: Refusal.RATE_LIMITED,
+    Outcome.CONNECTION_LIMIT: Refusal.CONNECTION_LIMIT,
+    Outcome.CHANNEL_RULE: Refusal.CHANNEL_RULE,
+    Outcome.TOKEN_INVALID: Refusal.TOKEN_INVALID,
+}
 
 
 class CallbackView(PackageView):
@@ -99,15 +105,13 @@ class CallbackView(PackageView):
         return refusal.response()
 
     def find_gateway(self, request) -> ApiGateway | None:
-        """The gateway lookup; on $connect the same query also tells whether the connection
-        id already has a session (gap 4), which saves a round trip on every connect."""
-        gateways = ApiGateway.objects.filter(api_id=request.headers["X-Amzn-Apigateway-Api-Id"])
+        """The gateway's row. On $connect from the per-process cache: ``ws_open_connection``
+        checks the row still exists in the same round trip. Other routes read it (their
+        replies use its stage)."""
+        api_id = request.headers["X-Amzn-Apigateway-Api-Id"]
         if self.kwargs.get("route") == "connect":
-            taken = WebSocketSession.objects.filter(
-                connection_id=request.headers.get("Connectionid", "")
-            )
-            gateways = gateways.annotate(connection_id_taken=Exists(taken))
-        return gateways.first()
+            return admission.gateway(api_id)
+        return ApiGateway.objects.filter(api_id=api_id).first()
 
     def session_loaded(self, session: WebSocketSession) -> None:
         structlog.contextvars.bind_contextvars(
@@ -129,47 +133,33 @@ class CallbackView(PackageView):
     # --- $connect ---------------------------------------------------------------------
 
     def connect(self, request, *args, **kwargs) -> HttpResponse:
-        connection_id = request.headers.get("Connectionid", "")
         structlog.contextvars.bind_contextvars(channel=request.GET.get("channel", "")[:128])
-        if self.api_gateway.connection_id_taken:
-            return self._duplicate_connect(connection_id)
         # Junk (bad headers, no signed-in session, a malformed channel) is refused before the
         # admission's locks and writes, so a flood of it costs no rate-limit row.
         refusal = self._cheap_refusal(request)
         if refusal:
             return self.refuse(refusal)
-
-        ip_address = rate_limit_key(self.client_ip(request), settings.WS_RATE_LIMIT_IPV6_PREFIX)
-        # The session cookie's user: the per-user limit, and the owner the token must have.
-        user = request.user
+        connect = self._connect_request(request)
         try:
-            # Gap 2: the advisory locks taken by admit() serialise count-then-record per IP
-            # and per user until this transaction commits, across every replica.
-            with transaction.atomic():
-                verdict = admission.admit(
-                    ip_address,
-                    user,
-                    self.RATE_LIMIT_MAX_ATTEMPTS,
-                    self.RATE_LIMIT_WINDOW_MINUTES,
-                    settings.WS_MAX_CONNECTIONS_PER_USER,
-                )
-                response = self.refuse(verdict) if verdict else self._checked_connect(request)
-                opened = response.status_code < 300
-                admission.record_attempt(ip_address, user, successful=opened)
+            outcome = self._open(connect)
         except IntegrityError:
             # Gap 4: a concurrent duplicate $connect lost on the unique connection id. Its
-            # transaction, token included, was rolled back: record its attempt on its own.
-            admission.record_attempt(ip_address, user, successful=False)
-            return self._duplicate_connect(connection_id)
+            # statement, token included, was rolled back: record its attempt on its own.
+            admission.record_attempt(connect.ip_address, connect.user, successful=False)
+            return self._duplicate_connect(Outcome.DUPLICATE_CLOSED)
         except OperationalError as error:
             # lock_timeout or statement_timeout (DB_*_TIMEOUT_MS): the admission's locks are
             # held by a stalled transaction. Nothing was written; the client retries.
             log.warning("ws.connect.busy", reason=type(error.__cause__ or error).__name__)
             return HttpResponse("Busy, try again", status=503)
-
-        if opened:
+        if outcome is Outcome.OPENED:
             log.info("ws.connect.accepted", user_id=getattr(request.user, "pk", None))
-        return response
+            return JsonResponse({})
+        if outcome in (Outcome.DUPLICATE_OPEN, Outcome.DUPLICATE_CLOSED):
+            return self._duplicate_connect(outcome)
+        if outcome is Outcome.UNKNOWN_GATEWAY:
+            return self.missing_headers(request)
+        return self.refuse(CONNECT_REFUSALS[outcome])
 
     def _cheap_refusal(self, request) -> Refusal | None:
         """The connect checks that take no lock and write nothing: the handshake headers,
@@ -186,45 +176,45 @@ class CallbackView(PackageView):
             return Refusal.NO_SESSION
         return None
 
-    def _checked_connect(self, request) -> HttpResponse:
-        """The connect checks that need the admission (``_cheap_refusal`` ran the others).
-
-        Gap 5: every check that can refuse runs before anything is written, then the token
-        is spent (one UPDATE, ``admission.consume_token``) and the session row written, in
-        the caller's transaction: a refused connect spends nothing and needs no savepoint.
-        The token must belong to the session's signed-in user, so the channel rules see the
-        same user before and after it; the package checks the token before the channel, so
-        a request failing both is refused as forbidden (403) here, not as a bad token (400).
-        """
-        channel_name = self.requested_channel(request)
-        if not self.can_join_channel(request, channel_name):
-            return self.refuse(Refusal.CHANNEL_RULE)
-        if self.USE_WS_TOKEN and not admission.consume_token(
-            request.GET.get("ws_token", ""),
-            request.session.session_key,
-            request.user,
-            get_setting("token_expiry_seconds"),
-        ):
-            return self.refuse(Refusal.TOKEN_INVALID)
-        self._create_session(request, channel_name)
-        return JsonResponse({})
-
-    def _create_session(self, request, channel_name: str) -> None:
-        user = request.user if request.user.is_authenticated else None
-        session_key = getattr(getattr(request, "session", None), "session_key", None)
-        WebSocketSession.objects.create(
+    def _connect_request(self, request) -> ConnectRequest:
+        """What the admission needs. The channel rule is decided here (it reads only the
+        cached row and the user) and applied by the admission after the rate limit, so a
+        forbidden channel still counts as an attempt. The token must belong to the session's
+        signed-in user; the package checks the token before the channel, so a request failing
+        both is refused as forbidden (403) here, not as a bad token (400)."""
+        channel = self.requested_channel(request)
+        return ConnectRequest(
+            gateway_id=self.api_gateway.pk,
             connection_id=request.headers["Connectionid"],
-            channel_name=channel_name,
-            user=user,
-            api_gateway=self.api_gateway,
-            session_key_hash=hash_session_key(session_key) if session_key else "",
-            auth_hash=hash_user_auth(user) if user else "",
+            ip_address=rate_limit_key(self.client_ip(request), settings.WS_RATE_LIMIT_IPV6_PREFIX),
+            user=request.user,
+            session_key=request.session.session_key,
+            channel=channel,
+            channel_allowed=self.can_join_channel(request, channel),
+            token=request.GET.get("ws_token", "") if self.USE_WS_TOKEN else None,
         )
 
-    def _duplicate_connect(self, connection_id: str) -> HttpResponse:
+    def _open(self, connect: ConnectRequest) -> Outcome:
+        """The admission; once more with a fresh gateway row if the cached one is gone."""
+        limits = admission.Limits(
+            max_attempts=self.RATE_LIMIT_MAX_ATTEMPTS,
+            window_minutes=self.RATE_LIMIT_WINDOW_MINUTES,
+            max_connections=settings.WS_MAX_CONNECTIONS_PER_USER,
+            token_max_age_seconds=get_setting("token_expiry_seconds"),
+        )
+        outcome = admission.open_connection(connect, limits)
+        if outcome is Outcome.UNKNOWN_GATEWAY:
+            admission.forget_gateways()
+            self.api_gateway = self.find_gateway(self.request)
+            if self.api_gateway is not None:
+                connect = dataclasses.replace(connect, gateway_id=self.api_gateway.pk)
+                outcome = admission.open_connection(connect, limits)
+        return outcome
+
+    def _duplicate_connect(self, outcome: Outcome) -> HttpResponse:
         """Gap 4: a repeated $connect changes nothing. It succeeds while the first one's
         session is open (API Gateway retried it), and is refused once that has closed."""
-        if WebSocketSession.objects.filter(connection_id=connection_id, connected=True).exists():
+        if outcome is Outcome.DUPLICATE_OPEN:
             log.info("ws.connect.duplicate")
             return JsonResponse({})
         return self.refuse(Refusal.CONNECTION_ID_REUSED)
