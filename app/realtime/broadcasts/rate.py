@@ -28,7 +28,9 @@ from django.db import connection
 BUCKET = "fanout"
 
 # One statement: the row is created on first use, and concurrent reservations of every replica
-# queue on its row lock, each seeing the previous one's ``full_at``. The table is FrameRate's.
+# queue on its row lock, each seeing the previous one's ``full_at``. The clock is read again
+# after the lock is taken, so the wait does not count the time spent queueing for it. The
+# table is FrameRate's.
 _RESERVE = """
 WITH clock AS (SELECT COALESCE(%(now)s, EXTRACT(EPOCH FROM clock_timestamp())::float8) AS now)
 INSERT INTO broadcasts_framerate AS bucket (name, full_at)
@@ -36,14 +38,14 @@ SELECT %(name)s, clock.now + %(tokens)s / %(rate)s FROM clock
 ON CONFLICT (name) DO UPDATE
 SET full_at = GREATEST(bucket.full_at, (SELECT now FROM clock)) + %(tokens)s / %(rate)s
 RETURNING GREATEST((SELECT now FROM clock), bucket.full_at - %(burst)s / %(rate)s),
-    (SELECT now FROM clock)
+    COALESCE(%(now)s, EXTRACT(EPOCH FROM clock_timestamp())::float8)
 """
 
 
 @dataclass(frozen=True)
 class Reservation:
-    """``tokens`` posts may start at ``starts_at``; ``now`` was the database's clock then
-    (both in the server's epoch seconds)."""
+    """``tokens`` posts may start at ``starts_at``; ``now`` is the database's clock once the
+    reservation was made (both in the server's epoch seconds)."""
 
     tokens: int
     starts_at: float
