@@ -16,6 +16,7 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 from django_aws_api_gateway_websockets.models import WebSocketSession
+from prometheus_client import REGISTRY
 
 from realtime.broadcasts.fanout import claim, claim_abandoned, deliver
 from realtime.broadcasts.models import Broadcast
@@ -72,8 +73,11 @@ def test_backoff_is_jittered_exponential_honours_retry_after_and_is_capped():
 def test_a_throttled_post_is_retried_and_delivered(recipients, management_api):
     (connection_id,) = recipients(1)
     management_api.throttle_once.add(connection_id)
+    throttled = REGISTRY.get_sample_value("wsgateway_management_api_throttled_total") or 0
     outcomes = deliver(claim(new_broadcast().pk))
     assert outcomes["sent"] == 1
+    # The 429 is counted though the retry delivered it: the quota was reached.
+    assert REGISTRY.get_sample_value("wsgateway_management_api_throttled_total") == throttled + 1
     assert management_api.attempts[connection_id] == 2
     assert copies(management_api, [connection_id]) == {connection_id: 1}
 

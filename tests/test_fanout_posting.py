@@ -2,15 +2,18 @@
 botocore's, and its outcomes are sent, Gone, failed or unavailable after its retries."""
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import quote
 
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import ReadOnlyCredentials
+from hypothesis import given
+from hypothesis import strategies as st
 
-from realtime.management_api import FANOUT, ManagementApi
+from realtime.management_api import FANOUT, ManagementApi, encode_connection_id
 from realtime.sigv4 import Signer, payload_hash
 
 AWS_URL = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/@connections/L0SM9cOFvHcC%3D"
@@ -37,19 +40,23 @@ def botocore_authorization(
 
 @pytest.mark.parametrize("token", [None, "IQoJb3JpZ2luX2VjE-session-token"])
 def test_signatures_are_botocores(token):
+    """Each post's signature, for any id, second or day (the signer keeps per-day and
+    per-second parts), is what botocore signs."""
     credentials = ReadOnlyCredentials(
         "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", token
     )
     body = b'{"type": "broadcast", "text": "h\\u00e9llo"}'
-    headers = Signer(credentials, "eu-west-1").headers(
-        "abc123.execute-api.eu-west-1.amazonaws.com",
-        "/prod/@connections/L0SM9cOFvHcC%3D",
-        payload_hash(body),
-        now=NOW,
+    signer = Signer(credentials, "eu-west-1").for_posts(
+        "abc123.execute-api.eu-west-1.amazonaws.com", "/prod/@connections/", payload_hash(body)
     )
-    assert headers["Authorization"] == botocore_authorization(credentials, AWS_URL, body)
-    assert headers["X-Amz-Date"] == "20261124T123005Z"
-    assert headers.get("X-Amz-Security-Token") == token
+    instants = (NOW, NOW + timedelta(seconds=1), NOW + timedelta(days=1), NOW)
+    for now in instants:
+        for encoded_id in ("L0SM9cOFvHcC%3D", "Ab-_09xyZ", "%2Fweird%20id%7E"):
+            headers = signer.headers(encoded_id, now=now)
+            url = AWS_URL.rsplit("/", 1)[0] + "/" + encoded_id
+            assert headers["Authorization"] == botocore_authorization(credentials, url, body, now)
+            assert headers["X-Amz-Date"] == now.strftime("%Y%m%dT%H%M%SZ")
+            assert headers.get("X-Amz-Security-Token") == token
 
 
 class RecordingApi:
@@ -125,3 +132,8 @@ def test_each_request_is_signed_for_the_aws_endpoint(recording_api, monkeypatch)
     sent_at = datetime.strptime(headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     aws_url = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/@connections/ok1%3D"
     assert headers["Authorization"] == botocore_authorization(credentials, aws_url, body, sent_at)
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40) | st.from_regex(r"[\w=-]{1,30}"))
+def test_connection_ids_are_encoded_as_quote_encodes_them(connection_id):
+    assert encode_connection_id(connection_id) == quote(connection_id, safe="")

@@ -327,9 +327,10 @@ BROADCAST_LEASE_SECONDS = bounded_int("BROADCAST_LEASE_SECONDS", 120)
 BROADCAST_RETRY_SECONDS = bounded_int("BROADCAST_RETRY_SECONDS", 60)
 # Claims after which a broadcast that never finished is marked failed.
 BROADCAST_MAX_ATTEMPTS = bounded_int("BROADCAST_MAX_ATTEMPTS", 5)
-# Posts per second per process, over all its fan-outs (API Gateway's account quota is 10,000
-# requests per second, shared with every replica and with the callbacks).
-BROADCAST_MAX_POSTS_PER_SECOND = positive_float("BROADCAST_MAX_POSTS_PER_SECOND", 2000.0)
+# Management API posts per second of all fan-outs of all replicas together (a token bucket
+# row in PostgreSQL, realtime.broadcasts.rate). AWS's account quota, 10,000 requests per
+# second per region, is shared with every API and callback: docs/broadcasts.md sizes it.
+BROADCAST_FRAMES_PER_SECOND = positive_float("BROADCAST_FRAMES_PER_SECOND", 2000.0, high=10000)
 # API Gateway closes every connection after 2 hours, with or without a $disconnect call.
 STALE_SESSION_MAX_AGE_SECONDS = env.int("STALE_SESSION_MAX_AGE_SECONDS", default=2 * 3600 + 300)
 DISCONNECTED_SESSION_RETENTION_SECONDS = env.int(

@@ -207,7 +207,18 @@ def fanout(figures: Figures, plan: Plan) -> str:
         "clients' CPU/frame",
         "web worker RSS growth",
     )
-    return _table(header, rows)
+    return _table(header, rows) + "\n\n" + fanout_rate(figures)
+
+
+def fanout_rate(figures: Figures) -> str:
+    """Both replicas fanning out at once under the shared BROADCAST_FRAMES_PER_SECOND,
+    against the emulator's account-level limiter at the same rate."""
+    rows = [
+        ("frames/s, steady part (both replicas)", _figure(figures, "fanout.rate.achieved", "/s")),
+        ("achieved / configured", _figure(figures, "fanout.rate.ratio", "", 3)),
+        ("answered 429 by the emulator", _figure(figures, "fanout.rate.throttled")),
+    ]
+    return _table(("shared fan-out rate, 2 replicas at once", ""), rows)
 
 
 def emulator(figures: Figures, plan: Plan) -> str:

@@ -22,6 +22,10 @@ ORIGIN = f"http://{INTEGRATION_HOST}"
 # (bench/baseline/package_view.py), both on the same gunicorn replicas.
 APP_TARGET_URL = f"http://{INTEGRATION_HOST}/ws/"
 PACKAGE_TARGET_URL = f"http://{INTEGRATION_HOST}/bench/package-ws/"
+# The fan-out rate both replicas share (BROADCAST_FRAMES_PER_SECOND), which the emulator's
+# account limiter also gets in bench.scenarios.fanout: below what two cores deliver with the
+# emulator and 10,000 clients beside the web processes, so the rate, not the machine, binds.
+FANOUT_FRAMES_PER_SECOND = 1000
 API_ID = "bench"
 STAGE = "bench"
 GATEWAY_SECRET = "bench-gateway-secret-0123456789abcdefghij"  # noqa: S105 - local only
@@ -156,6 +160,7 @@ def gunicorn_replica(database_url: str, emulator_port: int, log_dir: Path) -> Ch
         "AWS_SECRET_ACCESS_KEY": AWS_SECRET_ACCESS_KEY,
         # Workers are not recycled mid-measurement (production: every ~2,000 requests).
         "GUNICORN_MAX_REQUESTS": "0",
+        "BROADCAST_FRAMES_PER_SECOND": str(FANOUT_FRAMES_PER_SECOND),
     }
     command = [sys.executable, "-m", "gunicorn", "config.wsgi:application"]
     command += ["--config", "gunicorn.conf.py", "--bind", f"{HOST}:{port}"]

@@ -140,7 +140,7 @@ async def kill_web_mid_broadcast(drill: Drill) -> Window:
     it as the kubelet would, and the cron job resumes the broadcast after its lease.
 
     The broadcast a second pauses meanwhile: to every listener too, it would need more posts a
-    second than two replicas send (BROADCAST_MAX_POSTS_PER_SECOND), and queue up."""
+    second than the replicas may send together (BROADCAST_FRAMES_PER_SECOND), and queue up."""
     stack, stop = drill.stack, asyncio.Event()
     drill.ticking.clear()
     wanted = drill.durations.big_broadcast_recipients - len(drill.members)

@@ -125,6 +125,7 @@ WS_PUBLIC_URL: {{ $c.wsPublicUrl | quote }}
 TRUSTED_PROXY_HOPS: {{ $c.trustedProxyHops | quote }}
 FORWARDED_ALLOW_IPS: {{ $c.forwardedAllowIps | quote }}
 WS_ALLOW_CLIENTS_WITHOUT_EXTENSIONS: {{ $c.allowClientsWithoutExtensions | quote }}
+BROADCAST_FRAMES_PER_SECOND: {{ $c.broadcastFramesPerSecond | quote }}
 ADMIN_ENABLED: {{ $c.admin.enabled | quote }}
 ADMIN_URL: {{ $c.admin.path | quote }}
 LOG_FORMAT: {{ $c.logFormat | quote }}

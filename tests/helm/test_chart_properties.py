@@ -656,6 +656,13 @@ def test_the_test_pods_rights_are_deleted_after_the_test():
         assert {"hook-succeeded", "hook-failed"} <= set(policy), (obj["kind"], policy)
 
 
+def test_the_shared_fan_out_rate_is_a_chart_setting():
+    """config.broadcastFramesPerSecond reaches Django (docs/broadcasts.md, the shared rate)."""
+    values = support.merge(VARIANTS["env:prod"], {"config": {"broadcastFramesPerSecond": 1500}})
+    config_map = support.one(support.render(values), "ConfigMap", "-config")
+    assert config_map["data"]["BROADCAST_FRAMES_PER_SECOND"] == "1500"
+
+
 @pytest.mark.parametrize("allowed", [False, True])
 def test_native_clients_without_extensions_are_a_chart_setting(allowed):
     """config.allowClientsWithoutExtensions reaches Django (docs/configuration.md)."""

@@ -41,3 +41,15 @@ class Broadcast(models.Model):
 
     def __str__(self) -> str:
         return f"Broadcast {self.pk} to {self.channel_name} ({self.status})"
+
+
+class FrameRate(models.Model):
+    """The shared token bucket of every fan-out of every replica (realtime.broadcasts.rate),
+    kept as GCRA's one number: the time, in the database server's epoch seconds, at which the
+    bucket is full again."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    full_at = models.FloatField()
+
+    def __str__(self) -> str:
+        return f"Frame rate {self.name}: full at {self.full_at:.3f}"
