@@ -43,6 +43,12 @@ _AUTHORIZATION = re.compile(
 _URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<value>[^@\s]+)(?=@)")
 
 
+# Every pattern above needs one of these words, so text without any of them is returned as it
+# is: most log text, and one cheap scan instead of three (redaction runs on every log line,
+# the access log of every request included: docs/performance.md's profile).
+_ANY_CREDENTIAL_WORD = re.compile(_CREDENTIAL_NAME + r"|authorization|://", re.IGNORECASE)
+
+
 def _keep_quotes(match: re.Match) -> str:
     value = match["value"]
     quote = value[0] if value[:1] in {'"', "'"} else ""
@@ -51,6 +57,8 @@ def _keep_quotes(match: re.Match) -> str:
 
 def redact_text(text: str) -> str:
     """Replace the value of every credential written inside ``text``."""
+    if not _ANY_CREDENTIAL_WORD.search(text):
+        return text
     text = _AUTHORIZATION.sub(_keep_quotes, text)
     text = _SENSITIVE_IN_TEXT.sub(_keep_quotes, text)
     return _URL_PASSWORD.sub(lambda m: f"{m['head']}{REDACTED}", text)
