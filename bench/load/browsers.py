@@ -13,7 +13,8 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.db import connections
 from django_aws_api_gateway_websockets.models import WebSocketToken, hash_session_key
 
-AUTH_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# The backend the sign-in page records (the first of AUTHENTICATION_BACKENDS that signs in).
+AUTH_BACKEND = "accounts.backends.UserBackend"
 
 
 @dataclass(frozen=True)
