@@ -93,20 +93,10 @@ def connect_targets() -> list[Target]:
 
 
 def fanout_targets(largest_fanout: int) -> list[Target]:
-    """The broadcast fan-out's targets: time and web CPU per frame against the package's,
-    memory, and the shared rate."""
+    """The broadcast fan-out's targets: web CPU per frame against the package's, memory, and
+    the shared rate. Not the time until all have it: ours is paced by the shared rate
+    (BROADCAST_FRAMES_PER_SECOND) by design, so that time shows the rate, not the cost."""
     return [
-        Target(
-            f"Broadcast to {largest_fanout:,}: package time / ours",
-            "≥ 5 x",
-            lambda f: per_run(
-                f,
-                f"fanout.package.{largest_fanout}.seconds",
-                f"fanout.ours.{largest_fanout}.seconds",
-            ),
-            lambda s: s.text(" x", 1),
-            lambda median: median >= 5,
-        ),
         Target(
             f"Web CPU per frame, ours to {largest_fanout:,}",
             "≤ 100 µs",
