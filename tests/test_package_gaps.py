@@ -165,6 +165,41 @@ def test_connect_reusing_a_closed_connection_id_is_refused(api_gateway, channels
     assert WebSocketSession.objects.filter(connection_id=connection_id).count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_racing_retry_of_a_connect_that_opened_succeeds_too(api_gateway, channels, browser):
+    """API Gateway's retry arrives while the first $connect is still running: both pass the
+    duplicate check, the second loses on the unique connection id, and, the first being open,
+    it is answered 200 like any retry of an open connection (one session)."""
+    connection_id = gw.new_connection_id()
+    ready = threading.Barrier(3)
+    statuses: list[int] = []
+
+    def connect() -> None:
+        caller = gw.GatewayCaller(Client(raise_request_exception=False))
+        try:
+            connection.ensure_connection()
+            ready.wait(timeout=60)
+            query = {"ws_token": browser.token(), "channel": "lobby"}
+            statuses.append(caller.connect(connection_id, browser.cookie, query).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=connect) for _ in range(2)]
+    connection.close()
+    with psycopg.connect(database_url_for_tests(), autocommit=True) as holder:
+        with holder.transaction():
+            holder.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key("ip", "203.0.113.7")])
+            for thread in threads:
+                thread.start()
+            ready.wait(timeout=60)
+            waiting = _wait_for_lock_waiters(holder, 2)
+        for thread in threads:
+            thread.join()
+    assert waiting == 2, "both connects should have passed the duplicate check"
+    assert statuses == [200, 200]
+    assert WebSocketSession.objects.filter(connection_id=connection_id).count() == 1
+
+
 # Gap 5 ---------------------------------------------------------------------------------
 def test_token_is_not_spent_when_the_connect_is_refused(
     urlconf, api_gateway, channels, browser, caller

@@ -25,6 +25,7 @@ from django_aws_api_gateway_websockets.models import (
     ApiGateway,
     ChannelPermission,
     ConnectionRateLimit,
+    WebSocketSession,
     hash_session_key,
     hash_user_auth,
 )
@@ -125,6 +126,13 @@ def open_connection(request: ConnectRequest, limits: Limits) -> Outcome:
         )
         (outcome,) = cursor.fetchone()
     return Outcome(outcome)
+
+
+def existing_session(connection_id: str) -> Outcome:
+    """Whether the session of a connection id that has one is open (a retried $connect
+    that lost the race on the unique id to the first)."""
+    sessions = WebSocketSession.objects.filter(connection_id=connection_id, connected=True)
+    return Outcome.DUPLICATE_OPEN if sessions.exists() else Outcome.DUPLICATE_CLOSED
 
 
 def gateway(api_id: str) -> ApiGateway | None:

@@ -144,9 +144,10 @@ class CallbackView(PackageView):
             outcome = self._open(connect)
         except IntegrityError:
             # Gap 4: a concurrent duplicate $connect lost on the unique connection id. Its
-            # statement, token included, was rolled back: record its attempt on its own.
+            # statement, token included, was rolled back: record its attempt on its own, and
+            # answer as any retry, by whether the winner's session is open.
             admission.record_attempt(connect.ip_address, connect.user, successful=False)
-            return self._duplicate_connect(Outcome.DUPLICATE_CLOSED)
+            return self._duplicate_connect(admission.existing_session(connect.connection_id))
         except OperationalError as error:
             # lock_timeout or statement_timeout (DB_*_TIMEOUT_MS): the admission's locks are
             # held by a stalled transaction. Nothing was written; the client retries.
