@@ -141,9 +141,12 @@ def rows() -> list[tuple[str, list]]:
             [
                 graph(
                     "Posts by outcome",
-                    "Management API posts per second: sent, gone (410), throttled, failed.",
+                    "Management API posts per second: sent, gone (410), throttled, failed; "
+                    "and every 429 answer, retried or not (the account's request quota reached: "
+                    "lower BROADCAST_FRAMES_PER_SECOND or raise the quota).",
                     "reqps",
                     query(rate("wsgateway_management_api_posts_total", "outcome"), "{{outcome}}"),
+                    query(rate("wsgateway_management_api_throttled_total", "job"), "429 answers"),
                 ),
                 graph(
                     "Send failures by reason",
