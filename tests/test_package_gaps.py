@@ -91,18 +91,26 @@ def test_concurrent_connects_admit_exactly_the_limit(
 
     threads = [threading.Thread(target=connect, args=(token,)) for token in tokens]
     connection.close()  # give this thread's connection back to the pool for the others
+    waiting = _run_behind_the_address_lock(threads, ready)
+    assert waiting == attempts, "the connects did not wait for the address's admission lock"
+    assert sorted(statuses) == [200] * limit + [400] * (attempts - limit)
+    assert WebSocketSession.objects.count() == limit
+
+
+def _run_behind_the_address_lock(threads: list[threading.Thread], ready) -> int:
+    """Start the connects while another session holds the client address's admission lock,
+    release it once they all wait for it (or time is up), and join them. Returns how many
+    waited for it."""
     with psycopg.connect(database_url_for_tests(), autocommit=True) as holder:
         with holder.transaction():
             holder.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key("ip", "203.0.113.7")])
             for thread in threads:
                 thread.start()
             ready.wait(timeout=60)
-            waiting = _wait_for_lock_waiters(holder, attempts)
+            waiting = _wait_for_lock_waiters(holder, len(threads))
         for thread in threads:
             thread.join()
-    assert waiting == attempts, "the connects did not wait for the address's admission lock"
-    assert sorted(statuses) == [200] * limit + [400] * (attempts - limit)
-    assert WebSocketSession.objects.count() == limit
+    return waiting
 
 
 def _wait_for_lock_waiters(holder, expected: int, seconds: float = 20.0) -> int:
@@ -186,15 +194,7 @@ def test_a_racing_retry_of_a_connect_that_opened_succeeds_too(api_gateway, chann
 
     threads = [threading.Thread(target=connect) for _ in range(2)]
     connection.close()
-    with psycopg.connect(database_url_for_tests(), autocommit=True) as holder:
-        with holder.transaction():
-            holder.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key("ip", "203.0.113.7")])
-            for thread in threads:
-                thread.start()
-            ready.wait(timeout=60)
-            waiting = _wait_for_lock_waiters(holder, 2)
-        for thread in threads:
-            thread.join()
+    waiting = _run_behind_the_address_lock(threads, ready)
     assert waiting == 2, "both connects should have passed the duplicate check"
     assert statuses == [200, 200]
     assert WebSocketSession.objects.filter(connection_id=connection_id).count() == 1
